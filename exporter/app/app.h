@@ -1,0 +1,42 @@
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <memory>
+#include <vector>
+
+#include "exporter/cli/flags.h"
+#include "exporter/config/config.h"
+#include "exporter/http/server.h"
+#include "exporter/target/target.h"
+
+namespace pgpulse::app {
+
+// Wires the pieces: the targets, the HTTP endpoints, and the signals. Lives on the one io_context thread.
+class App : public std::enable_shared_from_this<App> {
+ public:
+  App(boost::asio::io_context& io, cli::Flags flags, config::Config config);
+
+  // Binds the listener (throws std::system_error naming the address), starts each target's first connection
+  // attempt, and handles SIGINT/SIGTERM (stop) and SIGHUP.
+  void Start();
+  void Stop();
+
+ private:
+  // Static, holding the App in the coroutine frame: a request in flight keeps the App alive, while the server's
+  // handler holds only a weak reference (no ownership cycle between App and Server).
+  static boost::asio::awaitable<http::Response> Handle(std::shared_ptr<App> self, http::Request request);
+  boost::asio::awaitable<http::Response> ServeMetrics(const http::Request& request);
+  http::Response ServeReady() const;
+  http::Response ServeStatusPage() const;
+  void WatchSignals();
+
+  boost::asio::io_context& io_;
+  cli::Flags flags_;
+  config::Config config_;
+  std::vector<std::shared_ptr<target::Target>> targets_;
+  std::shared_ptr<http::Server> server_;
+  boost::asio::signal_set signals_;
+};
+
+}  // namespace pgpulse::app

@@ -1,0 +1,24 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "exporter/async/deadline.h"
+#include "exporter/metrics/exposition.h"
+#include "exporter/target/target.h"
+
+namespace pgpulse::app {
+
+// How long a scrape may take: Prometheus sends its scrape timeout in X-Prometheus-Scrape-Timeout-Seconds; pgpulse
+// answers a margin before it, so the answer arrives in time even when a target does not.
+std::chrono::milliseconds ScrapeBudget(const std::map<std::string, std::string>& headers);
+
+// Writes one target's series. `snapshot` is this scrape's refresh result.
+void WriteTargetMetrics(const target::Target& target, const target::Snapshot& snapshot, metrics::Exposition& out);
+
+// Process-level series (build info).
+void WriteProcessMetrics(metrics::Exposition& out);
+
+}  // namespace pgpulse::app

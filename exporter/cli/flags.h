@@ -1,0 +1,31 @@
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace pgpulse::cli {
+
+// Command-line flags. Names follow postgres_exporter where the two overlap, so existing unit files keep working.
+struct Flags {
+  std::optional<std::string> config_file;
+  std::string listen_address = ":9187";
+  std::string telemetry_path = "/metrics";
+  std::string log_level = "info";
+  std::string log_format = "logfmt";
+  bool show_version = false;
+  bool show_help = false;
+};
+
+class FlagError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+// Accepts "--name=value" and "--name value". Unknown flags and missing values are errors naming the flag.
+Flags ParseFlags(const std::vector<std::string>& args);
+
+std::string HelpText();
+
+}  // namespace pgpulse::cli

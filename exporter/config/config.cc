@@ -1,0 +1,333 @@
+#include "exporter/config/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "exporter/config/dsn.h"
+#include "exporter/config/secret_file.h"
+
+namespace pgpulse::config {
+namespace {
+
+const std::regex kTargetName("[A-Za-z0-9][A-Za-z0-9_.:/@-]{0,127}");
+const std::regex kLabelName("[a-zA-Z_][a-zA-Z0-9_]*");
+
+// Validates one YAML document, keeping the path of keys for messages ("targets[1].dsn").
+class Validator {
+ public:
+  explicit Validator(std::string origin) : origin_(std::move(origin)) {}
+
+  [[noreturn]] void Fail(const YAML::Node& node, const std::string& key, const std::string& message) const {
+    std::ostringstream out;
+    out << origin_;
+    if (node.IsDefined() && node.Mark().line >= 0) out << ":" << node.Mark().line + 1 << ":" << node.Mark().column + 1;
+    out << ": " << key << ": " << message;
+    throw ConfigError(out.str());
+  }
+
+  void RequireMap(const YAML::Node& node, const std::string& key, const std::set<std::string>& allowed) const {
+    if (!node.IsMap()) Fail(node, key, "must be a mapping");
+    for (const auto& entry : node) {
+      const auto name = entry.first.as<std::string>();
+      if (!allowed.count(name)) {
+        std::string known;
+        for (const auto& a : allowed) known += (known.empty() ? "" : ", ") + a;
+        Fail(entry.first, Join(key, name), "unknown key (known: " + known + ")");
+      }
+    }
+  }
+
+  std::string String(const YAML::Node& node, const std::string& key) const {
+    if (!node.IsScalar()) Fail(node, key, "must be a string");
+    return node.as<std::string>();
+  }
+
+  bool Bool(const YAML::Node& node, const std::string& key) const {
+    bool value = false;
+    if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value)) Fail(node, key, "must be true or false");
+    return value;
+  }
+
+  std::uint64_t Unsigned(const YAML::Node& node, const std::string& key) const {
+    const auto text = node.IsScalar() ? node.Scalar() : std::string{};
+    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
+      Fail(node, key, "must be a non-negative integer");
+    }
+    try {
+      return std::stoull(text);
+    } catch (const std::exception&) {
+      Fail(node, key, "is out of range");
+    }
+  }
+
+  std::vector<std::string> StringList(const YAML::Node& node, const std::string& key) const {
+    if (!node.IsSequence()) Fail(node, key, "must be a list of strings");
+    std::vector<std::string> items;
+    for (std::size_t i = 0; i < node.size(); ++i) items.push_back(String(node[i], key + "[" + std::to_string(i) + "]"));
+    return items;
+  }
+
+  static std::string Join(const std::string& parent, const std::string& key) {
+    return parent.empty() ? key : parent + "." + key;
+  }
+
+  const std::string& origin() const { return origin_; }
+
+ private:
+  std::string origin_;
+};
+
+TargetConfig ParseTarget(const Validator& v, const YAML::Node& node, const std::string& key) {
+  v.RequireMap(node, key,
+               {"name", "dsn", "password_file", "databases", "labels", "storage_limit_bytes", "allow_superuser"});
+  TargetConfig target;
+  target.origin = v.origin() + ":" + std::to_string(node.Mark().line + 1);
+  if (!node["name"]) v.Fail(node, key + ".name", "is required");
+  target.name = v.String(node["name"], key + ".name");
+  if (!std::regex_match(target.name, kTargetName)) {
+    v.Fail(node["name"], key + ".name", "must start with a letter or digit and use only letters, digits and _.:/@-");
+  }
+  if (!node["dsn"]) v.Fail(node, key + ".dsn", "is required");
+  const auto dsn = v.String(node["dsn"], key + ".dsn");
+  try {
+    target.conn = ParseDsn(dsn);
+  } catch (const std::invalid_argument& e) {
+    v.Fail(node["dsn"], key + ".dsn", e.what());
+  }
+  target.redacted_dsn = RedactDsn(dsn);
+  if (node["password_file"]) {
+    target.password_file = v.String(node["password_file"], key + ".password_file");
+    if (auto problem = CheckSecretFile(target.password_file))
+      v.Fail(node["password_file"], key + ".password_file", *problem);
+  }
+  if (const auto& dbs = node["databases"]) {
+    v.RequireMap(dbs, key + ".databases", {"include", "exclude"});
+    if (dbs["include"]) target.databases.include = v.StringList(dbs["include"], key + ".databases.include");
+    if (dbs["exclude"]) target.databases.exclude = v.StringList(dbs["exclude"], key + ".databases.exclude");
+  }
+  if (const auto& labels = node["labels"]) {
+    if (!labels.IsMap()) v.Fail(labels, key + ".labels", "must be a mapping of label names to values");
+    for (const auto& entry : labels) {
+      const auto name = entry.first.as<std::string>();
+      const auto label_key = key + ".labels." + name;
+      if (!std::regex_match(name, kLabelName) || name.rfind("__", 0) == 0) {
+        v.Fail(entry.first, label_key, "is not a valid Prometheus label name");
+      }
+      if (name == "target") v.Fail(entry.first, label_key, "is reserved: pgpulse sets target itself");
+      target.labels[name] = v.String(entry.second, label_key);
+    }
+  }
+  if (node["storage_limit_bytes"]) {
+    target.storage_limit_bytes = v.Unsigned(node["storage_limit_bytes"], key + ".storage_limit_bytes");
+  }
+  if (node["allow_superuser"]) target.allow_superuser = v.Bool(node["allow_superuser"], key + ".allow_superuser");
+  return target;
+}
+
+CollectorSettings ParseCollectorSettings(const Validator& v, const YAML::Node& node, const std::string& key) {
+  v.RequireMap(node, key, {"enabled", "ttl", "limit"});
+  CollectorSettings settings;
+  if (node["enabled"]) settings.enabled = v.Bool(node["enabled"], key + ".enabled");
+  if (node["ttl"]) {
+    try {
+      settings.ttl = ParseDuration(v.String(node["ttl"], key + ".ttl"));
+    } catch (const std::invalid_argument& e) {
+      v.Fail(node["ttl"], key + ".ttl", e.what());
+    }
+  }
+  if (node["limit"]) settings.limit = static_cast<std::int64_t>(v.Unsigned(node["limit"], key + ".limit"));
+  return settings;
+}
+
+void RejectDuplicateNames(const std::vector<TargetConfig>& targets) {
+  std::map<std::string, std::string> seen;
+  for (const auto& target : targets) {
+    auto [it, inserted] = seen.emplace(target.name, target.origin);
+    if (!inserted) {
+      throw ConfigError(target.origin + ": targets: duplicate target name \"" + target.name + "\" (first at " +
+                        it->second + ")");
+    }
+  }
+}
+
+std::string ReadFileOrThrow(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path + ": cannot read config file: " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+Config ParseConfig(const std::string& yaml_text, const std::string& origin) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(origin + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                      ": invalid YAML: " + e.msg);
+  }
+  Validator v(origin);
+  Config config;
+  if (root.IsNull()) return config;
+  v.RequireMap(root, "", {"targets", "collectors", "custom_collectors"});
+  if (const auto& targets = root["targets"]) {
+    if (!targets.IsSequence()) v.Fail(targets, "targets", "must be a list");
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      config.targets.push_back(ParseTarget(v, targets[i], "targets[" + std::to_string(i) + "]"));
+    }
+    RejectDuplicateNames(config.targets);
+  }
+  if (const auto& collectors = root["collectors"]) {
+    if (!collectors.IsMap()) v.Fail(collectors, "collectors", "must be a mapping of collector names to settings");
+    for (const auto& entry : collectors) {
+      const auto name = entry.first.as<std::string>();
+      config.collectors[name] = ParseCollectorSettings(v, entry.second, "collectors." + name);
+    }
+  }
+  if (const auto& dirs = root["custom_collectors"]) {
+    config.custom_collectors = v.StringList(dirs, "custom_collectors");
+  }
+  return config;
+}
+
+Config LoadConfigFile(const std::string& path) { return ParseConfig(ReadFileOrThrow(path), path); }
+
+EnvLookup ProcessEnvironment() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr || *value == '\0') return std::nullopt;
+    return std::string(value);
+  };
+}
+
+std::vector<std::string> SplitDataSourceNames(const std::string& value) {
+  static const std::regex kDsnStart(R"(^\s*(postgres(ql)?://|[A-Za-z_]+\s*=))");
+  std::vector<std::string> dsns;
+  std::string::size_type start = 0;
+  while (start <= value.size()) {
+    auto comma = value.find(',', start);
+    std::string piece = value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (dsns.empty() || std::regex_search(piece, kDsnStart)) {
+      dsns.push_back(piece);
+    } else {
+      dsns.back() += "," + piece;
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return dsns;
+}
+
+std::vector<std::string> SplitDataSourceUris(const std::string& value) {
+  std::vector<std::string> uris;
+  std::string pending;
+  std::string::size_type start = 0;
+  while (true) {
+    auto comma = value.find(',', start);
+    std::string piece = value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    pending += (pending.empty() ? "" : ",") + piece;
+    if (comma == std::string::npos || piece.find_first_of("/?") != std::string::npos) {
+      uris.push_back(pending);
+      pending.clear();
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return uris;
+}
+
+std::vector<TargetConfig> TargetsFromEnvironment(const EnvLookup& env) {
+  std::vector<TargetConfig> targets;
+  auto add = [&targets](const std::string& dsn, const std::string& origin) {
+    TargetConfig target;
+    target.origin = origin;
+    try {
+      target.conn = ParseDsn(dsn);
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(origin + ": " + e.what());
+    }
+    target.redacted_dsn = RedactDsn(dsn);
+    target.name = DescribeDsn(target.conn);
+    targets.push_back(std::move(target));
+  };
+
+  if (auto names = env("DATA_SOURCE_NAME")) {
+    auto dsns = SplitDataSourceNames(*names);
+    for (std::size_t i = 0; i < dsns.size(); ++i) {
+      add(dsns[i], dsns.size() == 1 ? "DATA_SOURCE_NAME" : "DATA_SOURCE_NAME[" + std::to_string(i) + "]");
+    }
+  } else if (auto uris = env("DATA_SOURCE_URI")) {
+    // Credentials stay out of the DSN: the user and password are passed to libpq as keywords, and the files are
+    // re-read at every connect so that a rotated secret is picked up.
+    std::string user = env("DATA_SOURCE_USER").value_or("");
+    std::string user_file = env("DATA_SOURCE_USER_FILE").value_or("");
+    std::string password = env("DATA_SOURCE_PASS").value_or("");
+    std::string password_file = env("DATA_SOURCE_PASS_FILE").value_or("");
+    for (const auto& [file, variable] :
+         {std::pair{user_file, "DATA_SOURCE_USER_FILE"}, {password_file, "DATA_SOURCE_PASS_FILE"}}) {
+      if (file.empty()) continue;
+      if (auto problem = CheckSecretFile(file)) throw ConfigError(std::string(variable) + ": " + *problem);
+    }
+    auto list = SplitDataSourceUris(*uris);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      std::string uri = list[i];
+      if (uri.rfind("postgres://", 0) != 0 && uri.rfind("postgresql://", 0) != 0) uri = "postgresql://" + uri;
+      add(uri, list.size() == 1 ? "DATA_SOURCE_URI" : "DATA_SOURCE_URI[" + std::to_string(i) + "]");
+      auto& target = targets.back();
+      if (!user.empty()) target.conn["user"] = user;
+      target.user_file = user_file;
+      target.password = password;
+      target.password_file = password_file;
+      target.name = DescribeDsn(target.conn);
+    }
+  }
+  // Two DSNs to the same place get distinct names rather than colliding silently.
+  std::map<std::string, int> uses;
+  for (auto& target : targets) {
+    if (int n = uses[target.name]++; n > 0) target.name += "#" + std::to_string(n + 1);
+  }
+  return targets;
+}
+
+Config ResolveConfig(const std::optional<std::string>& config_file, const EnvLookup& env) {
+  Config config;
+  if (config_file) config = LoadConfigFile(*config_file);
+  if (config.targets.empty()) config.targets = TargetsFromEnvironment(env);
+  if (config.targets.empty()) {
+    throw ConfigError(config_file
+                          ? *config_file + ": targets: no targets, and DATA_SOURCE_NAME / DATA_SOURCE_URI are unset"
+                          : "no targets: pass --config.file with targets:, or set DATA_SOURCE_NAME or "
+                            "DATA_SOURCE_URI");
+  }
+  return config;
+}
+
+std::chrono::milliseconds ParseDuration(const std::string& text) {
+  static const std::regex kPart(R"((\d+)(ms|s|m|h|d))");
+  if (text.empty()) throw std::invalid_argument("empty duration");
+  std::chrono::milliseconds total{0};
+  auto begin = std::sregex_iterator(text.begin(), text.end(), kPart);
+  std::size_t consumed = 0;
+  for (auto it = begin; it != std::sregex_iterator(); ++it) {
+    if (static_cast<std::size_t>(it->position()) != consumed) break;
+    consumed += it->length();
+    const long long n = std::stoll((*it)[1]);
+    const auto unit = (*it)[2].str();
+    const long long ms = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60000 : unit == "h" ? 3600000 : 86400000;
+    total += std::chrono::milliseconds(n * ms);
+  }
+  if (consumed != text.size()) {
+    throw std::invalid_argument("invalid duration \"" + text + "\" (use e.g. 500ms, 30s, 5m, 1h)");
+  }
+  return total;
+}
+
+}  // namespace pgpulse::config

@@ -1,0 +1,82 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "exporter/pg/conn_params.h"
+
+namespace pgpulse::config {
+
+// A configuration problem. The message names the file (or variable), the line where known, and the key.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct DatabaseFilter {
+  std::vector<std::string> include;  // empty: every database that allows connections
+  std::vector<std::string> exclude = {"template0", "template1"};
+};
+
+struct TargetConfig {
+  std::string name;           // the target="..." label and the /probe name
+  std::string origin;         // where it was defined, for messages: "pgpulse.yml:4" or "DATA_SOURCE_NAME"
+  std::string redacted_dsn;   // for display; the raw DSN is not kept
+  pg::ConnParams conn;        // parsed DSN; may hold a password from the DSN itself
+  std::string password;       // from DATA_SOURCE_PASS; never shown
+  std::string password_file;  // read at every connect, so a rotated file is picked up
+  std::string user_file;      // DATA_SOURCE_USER_FILE, read at every connect
+  DatabaseFilter databases;
+  std::map<std::string, std::string> labels;  // constant labels on every series of this target
+  std::optional<std::uint64_t> storage_limit_bytes;
+  bool allow_superuser = false;
+};
+
+struct CollectorSettings {
+  std::optional<bool> enabled;
+  std::optional<std::chrono::milliseconds> ttl;
+  std::optional<std::int64_t> limit;
+};
+
+struct Config {
+  std::vector<TargetConfig> targets;
+  std::map<std::string, CollectorSettings> collectors;
+  std::vector<std::string> custom_collectors;
+};
+
+// Loads and fully validates a YAML config file. Unknown keys, wrong types, duplicate target names, unreadable
+// password files and malformed DSNs are errors.
+Config LoadConfigFile(const std::string& path);
+
+// Same, from text; `origin` names the source in messages.
+Config ParseConfig(const std::string& yaml_text, const std::string& origin);
+
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup ProcessEnvironment();
+
+// postgres_exporter-compatible targets: DATA_SOURCE_NAME (comma-separated), or DATA_SOURCE_URI with
+// DATA_SOURCE_USER[_FILE] and DATA_SOURCE_PASS[_FILE]. Returns no targets when none of them is set.
+std::vector<TargetConfig> TargetsFromEnvironment(const EnvLookup& env);
+
+// The config pgpulse runs with: the file's targets when it names any, otherwise the environment's. Throws
+// ConfigError when neither yields a target.
+Config ResolveConfig(const std::optional<std::string>& config_file, const EnvLookup& env);
+
+// "30s", "5m", "1h", "250ms", "1h30m". Throws std::invalid_argument.
+std::chrono::milliseconds ParseDuration(const std::string& text);
+
+// Splits DATA_SOURCE_NAME on the commas that start a new DSN, keeping multi-host DSNs (host=a,b or
+// postgresql://a,b/db) whole.
+std::vector<std::string> SplitDataSourceNames(const std::string& value);
+
+// Splits DATA_SOURCE_URI (URIs without scheme: "db:5432/postgres,db2/postgres"). A piece with no '/' or '?' is one
+// host of a multi-host authority ("a:5432,b:5432/db") and stays with the piece after it.
+std::vector<std::string> SplitDataSourceUris(const std::string& value);
+
+}  // namespace pgpulse::config

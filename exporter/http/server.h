@@ -1,0 +1,94 @@
+// A small HTTP/1.1 server for the exporter's endpoints (/metrics, health checks).
+//
+// Everything runs on the process's single io_context thread: every connection is its own coroutine, so a slow
+// client or a slow handler only ever suspends its own connection.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "exporter/http/listen_address.h"
+
+namespace pgpulse::http {
+
+struct Request {
+  std::string method;                          // "GET", "POST", ...
+  std::string path;                            // target without the query string, e.g. "/metrics"
+  std::map<std::string, std::string> query;    // decoded query parameters (percent-decoding, '+' as space)
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  std::string remote_address;  // "ip:port" of the peer, for logs
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+};
+
+// Runs on the io_context thread; it must not block, only co_await. It is called through the Server, which stays
+// alive while any request is in flight, so a coroutine lambda may safely use its own captures.
+using Handler = std::function<boost::asio::awaitable<Response>(Request)>;
+
+struct ServerLimits {
+  std::size_t max_header_bytes = std::size_t{8} * 1024;
+  std::size_t max_body_bytes = std::size_t{64} * 1024;
+  std::chrono::milliseconds read_timeout{10000};  // whole request (headers + body) must arrive within this
+  std::chrono::milliseconds write_timeout{30000};
+  std::chrono::milliseconds idle_timeout{60000};  // keep-alive wait for the next request
+  std::size_t max_connections = 64;               // beyond this, new connections get 503 and are closed
+};
+
+// Must be owned by a std::shared_ptr: the accept loop and every connection keep the Server alive until they end,
+// so dropping the last outside reference does not stop it; call Stop().
+class Server : public std::enable_shared_from_this<Server> {
+ public:
+  Server(boost::asio::io_context& io, boost::asio::ip::tcp::endpoint endpoint, ServerLimits limits, Handler handler);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds (throws std::system_error with the address in the message on failure) and starts accepting. Call once,
+  // before or while the io_context runs.
+  void Start();
+  // Closes the acceptor and every live connection so that io_context::run() returns once in-flight handlers finish.
+  // Safe from any thread: from the io_context's thread it acts immediately, otherwise it is posted there.
+  void Stop();
+  uint16_t port() const;  // the bound port (useful with port 0); 0 before Start()
+  std::size_t active_connections() const;
+
+ private:
+  class Session;
+
+  static boost::asio::awaitable<void> AcceptLoop(std::shared_ptr<Server> self);
+  void StopNow();
+
+  boost::asio::io_context& io_;
+  const boost::asio::ip::tcp::endpoint endpoint_;
+  const ServerLimits limits_;
+  const Handler handler_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  bool started_ = false;
+  bool stopped_ = false;
+  // Every Session registers itself for its whole lifetime so Stop() can close it; only touched on the io thread.
+  std::unordered_set<Session*> sessions_;
+  std::size_t rejecting_ = 0;  // over-cap connections still being answered with 503
+  // Atomic because tests and the lead's status code read these from other threads.
+  std::atomic<std::size_t> active_{0};
+  std::atomic<uint16_t> port_{0};
+};
+
+}  // namespace pgpulse::http

@@ -1,0 +1,62 @@
+// pgpulse: a Prometheus exporter and health monitor for PostgreSQL.
+#include <boost/asio/io_context.hpp>
+#include <iostream>
+#include <system_error>
+
+#include "exporter/app/app.h"
+#include "exporter/cli/flags.h"
+#include "exporter/config/config.h"
+#include "exporter/log/log.h"
+#include "pgpulse/version.h"
+
+namespace {
+
+// Exit codes: 0 clean stop, 1 runtime failure (config, bind), 2 usage error.
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace pgpulse;
+  cli::Flags flags;
+  try {
+    flags = cli::ParseFlags(std::vector<std::string>(argv + 1, argv + argc));
+    log::Init(log::ParseLevel(flags.log_level), log::ParseFormat(flags.log_format));
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "pgpulse: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  if (flags.show_help) {
+    std::cout << cli::HelpText();
+    return 0;
+  }
+  if (flags.show_version) {
+    std::cout << "pgpulse version " << kVersion << " (revision " << kRevision << ")\n";
+    return 0;
+  }
+
+  config::Config config;
+  try {
+    config = config::ResolveConfig(flags.config_file, config::ProcessEnvironment());
+  } catch (const config::ConfigError& e) {
+    log::Error("invalid configuration", {{"err", e.what()}});
+    return kExitFailure;
+  }
+
+  // One io_context on one thread: libpq, HTTP and timers are all non-blocking, and a single thread needs no locks.
+  boost::asio::io_context io(1);
+  auto app = std::make_shared<app::App>(io, flags, std::move(config));
+  try {
+    app->Start();
+  } catch (const std::invalid_argument& e) {
+    log::Error("invalid flag", {{"err", e.what()}});
+    return kExitUsage;
+  } catch (const std::system_error& e) {
+    log::Error("cannot start", {{"err", e.what()}});
+    return kExitFailure;
+  }
+  io.run();
+  log::Info("stopped");
+  return 0;
+}

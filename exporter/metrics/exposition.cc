@@ -1,0 +1,49 @@
+#include "exporter/metrics/exposition.h"
+
+#include <prometheus/text_serializer.h>
+
+#include <sstream>
+#include <stdexcept>
+
+namespace pgpulse::metrics {
+namespace {
+
+prometheus::ClientMetric Sample(const Labels& labels) {
+  prometheus::ClientMetric metric;
+  for (const auto& [name, value] : labels) metric.label.push_back({name, value});
+  return metric;
+}
+
+}  // namespace
+
+prometheus::MetricFamily& Exposition::Family(const std::string& name, const std::string& help,
+                                             prometheus::MetricType type) {
+  auto [it, inserted] = index_.emplace(name, families_.size());
+  if (inserted) {
+    families_.push_back(prometheus::MetricFamily{name, help, type, {}});
+  } else if (families_[it->second].type != type) {
+    // Two sources disagreeing on a family's type would produce an exposition Prometheus rejects.
+    throw std::logic_error("metric " + name + " used with two types");
+  }
+  return families_[it->second];
+}
+
+void Exposition::Gauge(const std::string& name, const std::string& help, const Labels& labels, double value) {
+  auto sample = Sample(labels);
+  sample.gauge.value = value;
+  Family(name, help, prometheus::MetricType::Gauge).metric.push_back(std::move(sample));
+}
+
+void Exposition::Counter(const std::string& name, const std::string& help, const Labels& labels, double value) {
+  auto sample = Sample(labels);
+  sample.counter.value = value;
+  Family(name, help, prometheus::MetricType::Counter).metric.push_back(std::move(sample));
+}
+
+std::string Exposition::Serialize() const {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, families_);
+  return out.str();
+}
+
+}  // namespace pgpulse::metrics

@@ -1,0 +1,162 @@
+#include "exporter/target/target.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <cstdio>
+
+#include "exporter/config/secret_file.h"
+#include "exporter/log/log.h"
+
+namespace pgpulse::target {
+namespace asio = boost::asio;
+using async::Clock;
+
+namespace {
+
+std::string Seconds(Clock::duration d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1fs", std::chrono::duration<double>(d).count());
+  return buf;
+}
+
+}  // namespace
+
+const char* StateName(State state) {
+  switch (state) {
+    case State::kDown:
+      return "down";
+    case State::kConnecting:
+      return "connecting";
+    case State::kReady:
+      return "ready";
+    case State::kBackoff:
+      return "backoff";
+  }
+  return "unknown";
+}
+
+std::string ShortVersion(int v) {
+  if (v <= 0) return "";
+  if (v >= 100000) return std::to_string(v / 10000) + "." + std::to_string(v % 10000) + ".0";
+  return std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." + std::to_string(v % 100);
+}
+
+Target::Target(asio::any_io_executor executor, config::TargetConfig config, TargetSettings settings)
+    : executor_(executor),
+      config_(std::move(config)),
+      settings_(settings),
+      conn_(executor),
+      backoff_(settings.backoff_initial, settings.backoff_max) {
+  settings_.session.allow_superuser = config_.allow_superuser;
+}
+
+void Target::Shutdown() {
+  conn_.Close();
+  state_ = State::kDown;
+}
+
+std::shared_ptr<Refresh> Target::StartRefresh(Clock::time_point deadline) {
+  if (in_flight_) return in_flight_;
+  in_flight_ = std::make_shared<Refresh>();
+  asio::co_spawn(executor_, Run(deadline, in_flight_), asio::detached);
+  return in_flight_;
+}
+
+pg::ConnParams Target::ConnectionParams() const {
+  // Secret files are read at every connect: a rotated password is used by the next connection, no restart needed.
+  pg::ConnParams params = config_.conn;
+  try {
+    if (!config_.user_file.empty()) params["user"] = config::ReadSecretFile(config_.user_file);
+    if (!config_.password.empty()) params["password"] = config_.password;
+    if (!config_.password_file.empty()) params["password"] = config::ReadSecretFile(config_.password_file);
+  } catch (const std::runtime_error& e) {
+    throw pg::PgError(pg::ErrorKind::kAuth, e.what());
+  }
+  return params;
+}
+
+asio::awaitable<void> Target::Run(Clock::time_point deadline, std::shared_ptr<Refresh> refresh) {
+  auto self = shared_from_this();  // the refresh outlives any scrape waiting for it
+  const auto start = Clock::now();
+  Snapshot snapshot;
+  try {
+    bool fresh = false;
+    if (!conn_.IsOpen()) {
+      if (start < retry_at_) {
+        throw pg::PgError(pg::ErrorKind::kConnect,
+                          last_connect_error_ + " (next attempt in " + Seconds(retry_at_ - start) + ")");
+      }
+      co_await Connect(deadline);
+      fresh = true;
+    }
+    bool reconnect = false;
+    try {
+      snapshot = co_await Probe(deadline);
+    } catch (const pg::PgError& e) {
+      // An idle connection dies silently when the server restarts; one new attempt tells whether it is back.
+      if (fresh || e.kind() != pg::ErrorKind::kBroken) throw;
+      log::Info("connection lost, reconnecting", {{"target", name()}, {"err", e.what()}});
+      reconnect = true;
+    }
+    if (reconnect) {  // outside the handler: C++ forbids co_await in a catch block
+      co_await Connect(deadline);
+      snapshot = co_await Probe(deadline);
+    }
+  } catch (const pg::PgError& e) {
+    snapshot = Snapshot{};
+    snapshot.error = e.what();
+    if (e.kind() == pg::ErrorKind::kTimeout || e.kind() == pg::ErrorKind::kBroken) {
+      log::Warn("scrape failed", {{"target", name()}, {"kind", pg::ErrorKindName(e.kind())}, {"err", e.what()}});
+    }
+  }
+  if (!conn_.IsOpen() && state_ == State::kReady) state_ = State::kDown;
+  snapshot.duration_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  last_ = snapshot;
+  tried_ = true;
+  refresh->snapshot = std::move(snapshot);
+  in_flight_.reset();
+  refresh->done.Set();
+}
+
+asio::awaitable<void> Target::Connect(Clock::time_point deadline) {
+  state_ = State::kConnecting;
+  try {
+    const auto connect_deadline = std::min(deadline, Clock::now() + settings_.connect_timeout);
+    auto params = ConnectionParams();  // a named local: g++ 12 mishandles temporaries across a co_await
+    co_await conn_.Connect(std::move(params), settings_.session, connect_deadline);
+  } catch (const pg::PgError& e) {
+    const auto delay = backoff_.NextDelay();
+    retry_at_ = Clock::now() + delay;
+    last_connect_error_ = e.what();
+    state_ = State::kBackoff;
+    log::Warn("connect failed", {{"target", name()},
+                                 {"dsn", config_.redacted_dsn},
+                                 {"kind", pg::ErrorKindName(e.kind())},
+                                 {"err", e.what()},
+                                 {"retry_in", Seconds(delay)}});
+    throw;
+  }
+  backoff_.Reset();
+  retry_at_ = {};
+  state_ = State::kReady;
+  log::Info("connected", {{"target", name()},
+                          {"user", conn_.session().user},
+                          {"server_version", std::to_string(conn_.session().server_version)}});
+}
+
+asio::awaitable<Snapshot> Target::Probe(Clock::time_point deadline) {
+  std::string sql = "SELECT current_setting('server_version_num'), version()";
+  std::vector<std::optional<std::string>> no_params;
+  auto result = co_await conn_.Query(std::move(sql), std::move(no_params), deadline);
+  Snapshot snapshot;
+  if (result.rows.size() != 1 || result.rows[0].size() != 2 || !result.rows[0][0] || !result.rows[0][1]) {
+    throw pg::PgError(pg::ErrorKind::kQuery, "unexpected answer to the version query");
+  }
+  snapshot.up = true;
+  snapshot.server_version_num = std::stoi(*result.rows[0][0]);
+  snapshot.version = *result.rows[0][1];
+  snapshot.short_version = ShortVersion(snapshot.server_version_num);
+  co_return snapshot;
+}
+
+}  // namespace pgpulse::target

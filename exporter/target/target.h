@@ -1,0 +1,80 @@
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <memory>
+#include <string>
+
+#include "exporter/async/event.h"
+#include "exporter/config/config.h"
+#include "exporter/pg/connection.h"
+#include "exporter/target/backoff.h"
+
+namespace pgpulse::target {
+
+enum class State { kDown, kConnecting, kReady, kBackoff };
+const char* StateName(State state);
+
+struct TargetSettings {
+  std::chrono::milliseconds connect_timeout{5000};
+  pg::SessionSettings session;
+  std::chrono::milliseconds backoff_initial{500};
+  std::chrono::milliseconds backoff_max{10000};
+};
+
+// What one refresh of a target learned.
+struct Snapshot {
+  bool up = false;  // this refresh's connection worked and answered a query
+  int server_version_num = 0;
+  std::string version;        // version()
+  std::string short_version;  // "15.4.0", postgres_exporter's format
+  std::string error;          // why up is 0; never holds a secret
+  double duration_seconds = 0;
+};
+
+// One refresh, shared by every scrape that asks while it runs (singleflight).
+struct Refresh {
+  async::Event done;
+  Snapshot snapshot;
+};
+
+// One monitored PostgreSQL instance: its connection, reconnect backoff and last result. All methods run on the
+// io_context thread.
+class Target : public std::enable_shared_from_this<Target> {
+ public:
+  Target(boost::asio::any_io_executor executor, config::TargetConfig config, TargetSettings settings);
+
+  // Starts a refresh bounded by `deadline`, or joins the one in flight. The refresh runs to completion (or to its
+  // own deadline) even if the scrape that started it gives up.
+  std::shared_ptr<Refresh> StartRefresh(async::Clock::time_point deadline);
+
+  const config::TargetConfig& config() const { return config_; }
+  const std::string& name() const { return config_.name; }
+  State state() const { return state_; }
+  bool tried() const { return tried_; }
+  const Snapshot& last() const { return last_; }
+  void Shutdown();
+
+ private:
+  boost::asio::awaitable<void> Run(async::Clock::time_point deadline, std::shared_ptr<Refresh> refresh);
+  boost::asio::awaitable<void> Connect(async::Clock::time_point deadline);
+  boost::asio::awaitable<Snapshot> Probe(async::Clock::time_point deadline);
+  pg::ConnParams ConnectionParams() const;
+
+  boost::asio::any_io_executor executor_;
+  config::TargetConfig config_;
+  TargetSettings settings_;
+  pg::Connection conn_;
+  Backoff backoff_;
+  async::Clock::time_point retry_at_{};
+  std::string last_connect_error_;
+  std::shared_ptr<Refresh> in_flight_;
+  Snapshot last_;
+  State state_ = State::kDown;
+  bool tried_ = false;
+};
+
+// "15.4.0" from 150004, "9.6.24" from 90624.
+std::string ShortVersion(int server_version_num);
+
+}  // namespace pgpulse::target

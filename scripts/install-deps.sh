@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs everything pgpulse needs to build, test and run its demo on Debian bookworm.
+# Idempotent: packages already present are skipped by apt; a second run only refreshes the index.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake pkg-config git
+  prometheus-cpp-dev libpq-dev libboost-dev libboost-system-dev libssl-dev
+  libyaml-cpp-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
+  clang-format clang-tidy
+  # test tools: a real server, promtool/Prometheus, Alertmanager, and the peer exporter for benchmarks
+  postgresql-15 postgresql-contrib-15 postgresql-client-15
+  prometheus prometheus-alertmanager prometheus-postgres-exporter
+  curl procps util-linux
+)
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+# --no-install-recommends keeps the machine lean; the packaged daemons must not start their own services.
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+# Debian's packages start system services (prometheus, alertmanager, postgres_exporter, a default cluster).
+# pgpulse's tests start their own on free ports, so stop these where a service manager exists.
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+  for s in prometheus prometheus-alertmanager prometheus-postgres-exporter prometheus-node-exporter; do
+    $sudo systemctl stop "$s" 2>/dev/null || true
+  done
+fi

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds pgpulse, and runs the whole test suite (unit, pg, e2e) with ctest.
+# Usage: scripts/test.sh            (build dir: build/; set PGPULSE_SANITIZE=ON for an ASan+UBSan build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+build=${PGPULSE_BUILD_DIR:-build}
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPGPULSE_SANITIZE="${PGPULSE_SANITIZE:-OFF}"
+cmake --build "$build" -j"$(nproc)"
+bash scripts/lint.sh "$build"
+# Suites run one at a time: the pg and e2e suites each start their own PostgreSQL servers.
+ctest --test-dir "$build" --output-on-failure --timeout 900

@@ -1,0 +1,65 @@
+#include "tests/harness/exporter_process.h"
+
+#include <algorithm>
+#include <cctype>
+#include <stdexcept>
+#include <thread>
+
+#include "tests/harness/listening_socket.h"
+#include "tests/harness/spawn.h"
+
+namespace pgpulse::testing {
+namespace {
+
+constexpr auto kStartupTimeout = std::chrono::seconds(15);
+constexpr auto kProbeTimeout = std::chrono::seconds(1);
+constexpr int kPortAttempts = 5;
+
+bool SaysAddressInUse(std::string output) {
+  std::transform(output.begin(), output.end(), output.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return output.find("address already in use") != std::string::npos ||
+         output.find("address in use") != std::string::npos || output.find("eaddrinuse") != std::string::npos;
+}
+
+}  // namespace
+
+std::string PgpulseBinary() { return PGPULSE_BINARY; }
+
+ExporterProcess::ExporterProcess(std::vector<std::string> args, std::map<std::string, std::string> env) {
+  for (int attempt = 1;; ++attempt) {
+    port_ = FreePort();
+    std::vector<std::string> argv = {PgpulseBinary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.push_back("--web.listen-address=127.0.0.1:" + std::to_string(port_));
+    argv.push_back("--log.level=debug");
+    process_ = std::make_unique<ChildProcess>(argv, env);
+
+    const auto deadline = std::chrono::steady_clock::now() + kStartupTimeout;
+    HttpResponse last;
+    while (true) {
+      const bool running = process_->Running();
+      if (SaysAddressInUse(process_->Output()) && attempt < kPortAttempts) break;
+      if (!running) {
+        throw std::runtime_error("pgpulse exited with code " + std::to_string(process_->Wait({}).value_or(-1)) +
+                                 " before /healthz answered; command: " + JoinArgv(argv) + "\n--- output:\n" +
+                                 process_->Output());
+      }
+      last = HttpGet(port_, "/healthz", {}, kProbeTimeout);
+      if (last.status == 200 && ProcessListensOn(process_->pid(), port_)) return;
+      if (std::chrono::steady_clock::now() >= deadline) {
+        throw std::runtime_error("pgpulse did not answer 200 on /healthz within 15 s (last: status " +
+                                 std::to_string(last.status) + ", " + last.body + "); command: " + JoinArgv(argv) +
+                                 "\n--- output:\n" + process_->Output());
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    process_.reset();  // the port was taken: stop this attempt before trying the next port
+  }
+}
+
+HttpResponse ExporterProcess::Get(const std::string& target, std::map<std::string, std::string> headers) const {
+  return HttpGet(port_, target, std::move(headers));
+}
+
+}  // namespace pgpulse::testing

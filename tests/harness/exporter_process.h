@@ -1,0 +1,40 @@
+// The real pgpulse binary, started for end-to-end tests.
+#ifndef PGPULSE_TESTS_HARNESS_EXPORTER_PROCESS_H_
+#define PGPULSE_TESTS_HARNESS_EXPORTER_PROCESS_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/harness/http_client.h"
+#include "tests/harness/process.h"
+
+namespace pgpulse::testing {
+
+// The built pgpulse binary (PGPULSE_BINARY) on a free loopback port.
+class ExporterProcess {
+ public:
+  // Adds --web.listen-address=127.0.0.1:<free port> and --log.level=debug to args; waits until GET /healthz is 200
+  // (15 s), else throws std::runtime_error with the process output. Retries with a new port if the log says the
+  // address is in use. A 200 only counts once the port is known to be ours (the listening socket belongs to our
+  // child), so a stranger that grabbed the port meanwhile cannot pass for the exporter.
+  explicit ExporterProcess(std::vector<std::string> args, std::map<std::string, std::string> env = {});
+
+  uint16_t port() const { return port_; }
+  HttpResponse Get(const std::string& target, std::map<std::string, std::string> headers = {}) const;
+  ChildProcess& process() { return *process_; }
+  const ChildProcess& process() const { return *process_; }
+
+ private:
+  uint16_t port_ = 0;
+  std::unique_ptr<ChildProcess> process_;
+};
+
+// Path of the binary under test.
+std::string PgpulseBinary();
+
+}  // namespace pgpulse::testing
+
+#endif  // PGPULSE_TESTS_HARNESS_EXPORTER_PROCESS_H_

@@ -5,6 +5,9 @@
 
 #include "exporter/app/app.h"
 #include "exporter/cli/flags.h"
+#include "exporter/collector/loader.h"
+#include "exporter/collector/reference.h"
+#include "exporter/collector/runner.h"
 #include "exporter/config/config.h"
 #include "exporter/log/log.h"
 #include "pgpulse/version.h"
@@ -31,22 +34,31 @@ int main(int argc, char** argv) {
     std::cout << cli::HelpText();
     return 0;
   }
+  if (flags.show_metric_reference) {
+    // Built-in collectors only: the README's reference is generated from this output.
+    std::cout << collector::RenderMetricReference(collector::LoadCollectors({}));
+    return 0;
+  }
   if (flags.show_version) {
     std::cout << "pgpulse version " << kVersion << " (revision " << kRevision << ")\n";
     return 0;
   }
 
   config::Config config;
+  std::shared_ptr<const collector::CollectorSet> collectors;
   try {
     config = config::ResolveConfig(flags.config_file, config::ProcessEnvironment());
+    collectors = collector::BuildCollectorSet(collector::LoadCollectors(config.custom_collectors), config.collectors);
+    collector::CheckTargetLabels(*collectors, config.targets);
   } catch (const config::ConfigError& e) {
     log::Error("invalid configuration", {{"err", e.what()}});
     return kExitFailure;
   }
+  log::Info("collectors loaded", {{"count", std::to_string(collectors->definitions.size())}});
 
   // One io_context on one thread: libpq, HTTP and timers are all non-blocking, and a single thread needs no locks.
   boost::asio::io_context io(1);
-  auto app = std::make_shared<app::App>(io, flags, std::move(config));
+  auto app = std::make_shared<app::App>(io, flags, std::move(config), std::move(collectors));
   try {
     app->Start();
   } catch (const std::invalid_argument& e) {

@@ -13,10 +13,13 @@ namespace pgpulse::app {
 namespace asio = boost::asio;
 using async::Clock;
 
-App::App(asio::io_context& io, cli::Flags flags, config::Config config)
+App::App(asio::io_context& io, cli::Flags flags, config::Config config,
+         std::shared_ptr<const collector::CollectorSet> collectors)
     : io_(io), flags_(std::move(flags)), config_(std::move(config)), signals_(io, SIGINT, SIGTERM, SIGHUP) {
+  target::TargetSettings settings;
+  settings.collectors = std::move(collectors);
   for (const auto& target : config_.targets) {
-    targets_.push_back(std::make_shared<target::Target>(io_.get_executor(), target, target::TargetSettings{}));
+    targets_.push_back(std::make_shared<target::Target>(io_.get_executor(), target, settings));
   }
 }
 

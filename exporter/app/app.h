@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "exporter/cli/flags.h"
+#include "exporter/collector/runner.h"
 #include "exporter/config/config.h"
 #include "exporter/http/server.h"
 #include "exporter/target/target.h"
@@ -15,7 +16,8 @@ namespace pgpulse::app {
 // Wires the pieces: the targets, the HTTP endpoints, and the signals. Lives on the one io_context thread.
 class App : public std::enable_shared_from_this<App> {
  public:
-  App(boost::asio::io_context& io, cli::Flags flags, config::Config config);
+  App(boost::asio::io_context& io, cli::Flags flags, config::Config config,
+      std::shared_ptr<const collector::CollectorSet> collectors);
 
   // Binds the listener (throws std::system_error naming the address), starts each target's first connection
   // attempt, and handles SIGINT/SIGTERM (stop) and SIGHUP.

@@ -33,6 +33,11 @@ void WriteTargetMetrics(const target::Target& target, const target::Snapshot& sn
   out.Gauge("pg_up", "Whether the connection used for this scrape worked (1) or not (0).", labels, snapshot.up ? 1 : 0);
   out.Gauge("pgpulse_scrape_duration_seconds", "Time this scrape spent on the target.", labels,
             snapshot.duration_seconds);
+  if (target.config().storage_limit_bytes) {
+    out.Gauge("pg_target_storage_limit_bytes", "Storage the target's volume holds, from the pgpulse config.", labels,
+              static_cast<double>(*target.config().storage_limit_bytes));
+  }
+  collector::WriteCollected(snapshot.collected, labels, out);
   if (snapshot.up) {
     auto info = labels;
     info["short_version"] = snapshot.short_version;

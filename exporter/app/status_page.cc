@@ -55,6 +55,21 @@ std::string RenderStatusPage(const std::vector<std::shared_ptr<target::Target>>&
     page += "<td>" + HtmlEscape(last.short_version) + "</td><td>" + (target->tried() ? duration : "never") +
             "</td><td>" + HtmlEscape(last.error) + "</td></tr>\n";
   }
+  page += "</table>\n";
+  // Per collector: whether it ran, how long it took, and whether the answer came from its cache.
+  page +=
+      "<h2>collectors</h2>\n<table>\n<tr><th>target</th><th>collector</th><th>state</th><th>duration</th>"
+      "<th>cache age</th></tr>\n";
+  for (const auto& target : targets) {
+    for (const auto& [name, status] : target->last().collected.status) {
+      std::string state = status.skip_reason ? "skipped: " + *status.skip_reason : status.success ? "ok" : "failed";
+      char duration[32], age[32] = "";
+      std::snprintf(duration, sizeof duration, "%.3fs", status.duration_seconds);
+      if (status.cache_age_seconds) std::snprintf(age, sizeof age, "%.0fs", *status.cache_age_seconds);
+      page += "<tr><td>" + HtmlEscape(target->name()) + "</td><td>" + HtmlEscape(name) + "</td><td>" +
+              HtmlEscape(state) + "</td><td>" + duration + "</td><td>" + age + "</td></tr>\n";
+    }
+  }
   page += "</table>\n</body></html>\n";
   return page;
 }

@@ -19,6 +19,10 @@ Flags ParseFlags(const std::vector<std::string>& args) {
       flags.show_version = true;
       continue;
     }
+    if (arg == "--metric-reference") {
+      flags.show_metric_reference = true;
+      continue;
+    }
     if (arg == "--help" || arg == "-h") {
       flags.show_help = true;
       continue;
@@ -58,6 +62,7 @@ Flags:
   --web.telemetry-path=PATH   path of the metrics page (default "/metrics")
   --log.level=LEVEL           debug, info, warn, error (default "info")
   --log.format=FORMAT         logfmt or json (default "logfmt")
+  --metric-reference          print the built-in collectors' metrics as a Markdown table and exit
   --version                   print the version and exit
   --help                      print this help and exit
 

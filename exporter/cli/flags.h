@@ -16,6 +16,7 @@ struct Flags {
   std::string log_format = "logfmt";
   bool show_version = false;
   bool show_help = false;
+  bool show_metric_reference = false;
 };
 
 class FlagError : public std::invalid_argument {

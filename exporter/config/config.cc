@@ -11,6 +11,7 @@
 
 #include "exporter/config/dsn.h"
 #include "exporter/config/secret_file.h"
+#include "exporter/config/yaml_validator.h"
 
 namespace pgpulse::config {
 namespace {
@@ -18,72 +19,7 @@ namespace {
 const std::regex kTargetName("[A-Za-z0-9][A-Za-z0-9_.:/@-]{0,127}");
 const std::regex kLabelName("[a-zA-Z_][a-zA-Z0-9_]*");
 
-// Validates one YAML document, keeping the path of keys for messages ("targets[1].dsn").
-class Validator {
- public:
-  explicit Validator(std::string origin) : origin_(std::move(origin)) {}
-
-  [[noreturn]] void Fail(const YAML::Node& node, const std::string& key, const std::string& message) const {
-    std::ostringstream out;
-    out << origin_;
-    if (node.IsDefined() && node.Mark().line >= 0) out << ":" << node.Mark().line + 1 << ":" << node.Mark().column + 1;
-    out << ": " << key << ": " << message;
-    throw ConfigError(out.str());
-  }
-
-  void RequireMap(const YAML::Node& node, const std::string& key, const std::set<std::string>& allowed) const {
-    if (!node.IsMap()) Fail(node, key, "must be a mapping");
-    for (const auto& entry : node) {
-      const auto name = entry.first.as<std::string>();
-      if (!allowed.count(name)) {
-        std::string known;
-        for (const auto& a : allowed) known += (known.empty() ? "" : ", ") + a;
-        Fail(entry.first, Join(key, name), "unknown key (known: " + known + ")");
-      }
-    }
-  }
-
-  std::string String(const YAML::Node& node, const std::string& key) const {
-    if (!node.IsScalar()) Fail(node, key, "must be a string");
-    return node.as<std::string>();
-  }
-
-  bool Bool(const YAML::Node& node, const std::string& key) const {
-    bool value = false;
-    if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value)) Fail(node, key, "must be true or false");
-    return value;
-  }
-
-  std::uint64_t Unsigned(const YAML::Node& node, const std::string& key) const {
-    const auto text = node.IsScalar() ? node.Scalar() : std::string{};
-    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
-      Fail(node, key, "must be a non-negative integer");
-    }
-    try {
-      return std::stoull(text);
-    } catch (const std::exception&) {
-      Fail(node, key, "is out of range");
-    }
-  }
-
-  std::vector<std::string> StringList(const YAML::Node& node, const std::string& key) const {
-    if (!node.IsSequence()) Fail(node, key, "must be a list of strings");
-    std::vector<std::string> items;
-    for (std::size_t i = 0; i < node.size(); ++i) items.push_back(String(node[i], key + "[" + std::to_string(i) + "]"));
-    return items;
-  }
-
-  static std::string Join(const std::string& parent, const std::string& key) {
-    return parent.empty() ? key : parent + "." + key;
-  }
-
-  const std::string& origin() const { return origin_; }
-
- private:
-  std::string origin_;
-};
-
-TargetConfig ParseTarget(const Validator& v, const YAML::Node& node, const std::string& key) {
+TargetConfig ParseTarget(const YamlValidator& v, const YAML::Node& node, const std::string& key) {
   v.RequireMap(node, key,
                {"name", "dsn", "password_file", "databases", "labels", "storage_limit_bytes", "allow_superuser"});
   TargetConfig target;
@@ -130,17 +66,11 @@ TargetConfig ParseTarget(const Validator& v, const YAML::Node& node, const std::
   return target;
 }
 
-CollectorSettings ParseCollectorSettings(const Validator& v, const YAML::Node& node, const std::string& key) {
+CollectorSettings ParseCollectorSettings(const YamlValidator& v, const YAML::Node& node, const std::string& key) {
   v.RequireMap(node, key, {"enabled", "ttl", "limit"});
   CollectorSettings settings;
   if (node["enabled"]) settings.enabled = v.Bool(node["enabled"], key + ".enabled");
-  if (node["ttl"]) {
-    try {
-      settings.ttl = ParseDuration(v.String(node["ttl"], key + ".ttl"));
-    } catch (const std::invalid_argument& e) {
-      v.Fail(node["ttl"], key + ".ttl", e.what());
-    }
-  }
+  if (node["ttl"]) settings.ttl = v.Duration(node["ttl"], key + ".ttl");
   if (node["limit"]) settings.limit = static_cast<std::int64_t>(v.Unsigned(node["limit"], key + ".limit"));
   return settings;
 }
@@ -167,14 +97,8 @@ std::string ReadFileOrThrow(const std::string& path) {
 }  // namespace
 
 Config ParseConfig(const std::string& yaml_text, const std::string& origin) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml_text);
-  } catch (const YAML::ParserException& e) {
-    throw ConfigError(origin + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
-                      ": invalid YAML: " + e.msg);
-  }
-  Validator v(origin);
+  const YAML::Node root = LoadYaml(yaml_text, origin);
+  YamlValidator v(origin);
   Config config;
   if (root.IsNull()) return config;
   v.RequireMap(root, "", {"targets", "collectors", "custom_collectors"});

@@ -8,7 +8,7 @@
 namespace pgpulse::metrics {
 namespace {
 
-prometheus::ClientMetric Sample(const Labels& labels) {
+prometheus::ClientMetric NewClientMetric(const Labels& labels) {
   prometheus::ClientMetric metric;
   for (const auto& [name, value] : labels) metric.label.push_back({name, value});
   return metric;
@@ -29,15 +29,25 @@ prometheus::MetricFamily& Exposition::Family(const std::string& name, const std:
 }
 
 void Exposition::Gauge(const std::string& name, const std::string& help, const Labels& labels, double value) {
-  auto sample = Sample(labels);
+  auto sample = NewClientMetric(labels);
   sample.gauge.value = value;
   Family(name, help, prometheus::MetricType::Gauge).metric.push_back(std::move(sample));
 }
 
 void Exposition::Counter(const std::string& name, const std::string& help, const Labels& labels, double value) {
-  auto sample = Sample(labels);
+  auto sample = NewClientMetric(labels);
   sample.counter.value = value;
   Family(name, help, prometheus::MetricType::Counter).metric.push_back(std::move(sample));
+}
+
+void Exposition::Add(const Sample& sample, const Labels& extra) {
+  Labels labels = sample.labels;
+  labels.insert(extra.begin(), extra.end());
+  if (sample.type == Type::kCounter) {
+    Counter(sample.name, sample.help, labels, sample.value);
+  } else {
+    Gauge(sample.name, sample.help, labels, sample.value);
+  }
 }
 
 std::string Exposition::Serialize() const {

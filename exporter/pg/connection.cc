@@ -89,6 +89,7 @@ asio::awaitable<void> Connection::Connect(ConnParams params, SessionSettings set
   if (PQsetnonblocking(conn_, 1) != 0) Fail(ErrorKind::kConnect, LibpqError());
 
   session_.server_version = PQserverVersion(conn_);
+  session_.database = PQdb(conn_);
   const char* user = PQparameterStatus(conn_, "session_authorization");
   session_.user = user != nullptr ? user : PQuser(conn_);
   const char* superuser = PQparameterStatus(conn_, "is_superuser");

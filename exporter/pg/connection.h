@@ -32,6 +32,7 @@ struct SessionSettings {
 struct SessionInfo {
   int server_version = 0;  // e.g. 150004
   std::string user;        // the role actually logged in
+  std::string database;    // the database connected to
   bool superuser = false;
 };
 

@@ -1,8 +1,10 @@
 #include "exporter/target/target.h"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <cstdio>
+#include <set>
 
 #include "exporter/config/secret_file.h"
 #include "exporter/log/log.h"
@@ -48,11 +50,31 @@ Target::Target(asio::any_io_executor executor, config::TargetConfig config, Targ
       conn_(executor),
       backoff_(settings.backoff_initial, settings.backoff_max) {
   settings_.session.allow_superuser = config_.allow_superuser;
+  if (settings_.collectors) {
+    runner_.emplace(settings_.collectors, config_.name);
+    // The server-side bound must let the slowest collector finish; each query also has its own client deadline.
+    settings_.session.statement_timeout =
+        std::max(settings_.session.statement_timeout, settings_.collectors->longest_timeout);
+  }
 }
 
 void Target::Shutdown() {
   conn_.Close();
+  databases_.clear();
   state_ = State::kDown;
+}
+
+std::vector<std::string> FilterDatabases(const std::vector<std::string>& names, const config::DatabaseFilter& filter) {
+  auto listed = [](const std::vector<std::string>& list, const std::string& name) {
+    return std::find(list.begin(), list.end(), name) != list.end();
+  };
+  std::vector<std::string> kept;
+  for (const auto& name : names) {
+    if (!filter.include.empty() && !listed(filter.include, name)) continue;
+    if (listed(filter.exclude, name)) continue;
+    kept.push_back(name);
+  }
+  return kept;
 }
 
 std::shared_ptr<Refresh> Target::StartRefresh(Clock::time_point deadline) {
@@ -109,6 +131,8 @@ asio::awaitable<void> Target::Run(Clock::time_point deadline, std::shared_ptr<Re
       log::Warn("scrape failed", {{"target", name()}, {"kind", pg::ErrorKindName(e.kind())}, {"err", e.what()}});
     }
   }
+  // Outside the try above: collector trouble never turns pg_up to 0.
+  if (snapshot.up && runner_) co_await Collect(deadline, snapshot.collected);
   if (!conn_.IsOpen() && state_ == State::kReady) state_ = State::kDown;
   snapshot.duration_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   last_ = snapshot;
@@ -138,6 +162,7 @@ asio::awaitable<void> Target::Connect(Clock::time_point deadline) {
   }
   backoff_.Reset();
   retry_at_ = {};
+  caps_.reset();
   state_ = State::kReady;
   log::Info("connected", {{"target", name()},
                           {"user", conn_.session().user},
@@ -145,18 +170,82 @@ asio::awaitable<void> Target::Connect(Clock::time_point deadline) {
 }
 
 asio::awaitable<Snapshot> Target::Probe(Clock::time_point deadline) {
-  std::string sql = "SELECT current_setting('server_version_num'), version()";
+  std::string sql = "SELECT current_setting('server_version_num'), version(), pg_is_in_recovery()";
   std::vector<std::optional<std::string>> no_params;
   auto result = co_await conn_.Query(std::move(sql), std::move(no_params), deadline);
   Snapshot snapshot;
-  if (result.rows.size() != 1 || result.rows[0].size() != 2 || !result.rows[0][0] || !result.rows[0][1]) {
+  if (result.rows.size() != 1 || result.rows[0].size() != 3 || !result.rows[0][0] || !result.rows[0][1]) {
     throw pg::PgError(pg::ErrorKind::kQuery, "unexpected answer to the version query");
   }
   snapshot.up = true;
   snapshot.server_version_num = std::stoi(*result.rows[0][0]);
   snapshot.version = *result.rows[0][1];
   snapshot.short_version = ShortVersion(snapshot.server_version_num);
+  snapshot.is_replica = result.rows[0][2] == "t";
   co_return snapshot;
+}
+
+asio::awaitable<void> Target::Collect(Clock::time_point deadline, collector::Collected& out) {
+  // Collector failures never make the target down: pg_up is about the connection, success is per collector.
+  try {
+    if (!caps_) caps_ = co_await collector::DetectCapabilities(conn_, settings_.collectors->functions, deadline);
+    const auto& main_db = conn_.session().database;
+    co_await runner_->Run(collector::Scope::kCluster, main_db, conn_, *caps_, deadline, out);
+  } catch (const pg::PgError& e) {
+    log::Warn("collection failed", {{"target", name()}, {"err", e.what()}});
+  }
+  if (settings_.collectors->has_database_scope) co_await CollectDatabases(deadline, out);
+}
+
+asio::awaitable<void> Target::CollectDatabases(Clock::time_point deadline, collector::Collected& out) {
+  std::vector<std::string> names;
+  try {
+    if (!conn_.IsOpen()) co_return;
+    std::string sql = "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1";
+    std::vector<std::optional<std::string>> no_params;
+    auto result = co_await conn_.Query(std::move(sql), std::move(no_params), deadline);
+    for (const auto& row : result.rows) names.push_back(row.at(0).value_or(""));
+  } catch (const pg::PgError& e) {
+    log::Warn("database discovery failed", {{"target", name()}, {"err", e.what()}});
+    co_return;
+  }
+  names = FilterDatabases(names, config_.databases);
+  const std::set<std::string> current(names.begin(), names.end());
+  std::erase_if(databases_, [&current](const auto& entry) { return !current.count(entry.first); });
+  runner_->Forget(current);
+
+  for (const auto& database : names) {
+    // The main connection serves its own database; the others get one connection each.
+    pg::Connection* conn = &conn_;
+    std::optional<collector::Capabilities>* caps = &caps_;
+    if (database != conn_.session().database) {
+      auto& slot = databases_[database];
+      if (!slot) slot = std::make_unique<DatabaseConnection>(executor_);
+      conn = &slot->conn;
+      caps = &slot->caps;
+    }
+    std::string failure;
+    try {
+      if (!conn->IsOpen()) {
+        caps->reset();
+        auto params = ConnectionParams();
+        params["dbname"] = database;
+        co_await conn->Connect(std::move(params), settings_.session,
+                               std::min(deadline, Clock::now() + settings_.connect_timeout));
+      }
+      if (!*caps) *caps = co_await collector::DetectCapabilities(*conn, settings_.collectors->functions, deadline);
+    } catch (const pg::PgError& e) {
+      failure = e.what();
+    }
+    if (!failure.empty()) {
+      log::Warn("database unavailable", {{"target", name()}, {"database", database}, {"err", failure}});
+      for (const auto& def : settings_.collectors->definitions) {
+        if (def.scope == collector::Scope::kDatabase) out.status[def.name].success = false;
+      }
+      continue;
+    }
+    co_await runner_->Run(collector::Scope::kDatabase, database, *conn, **caps, deadline, out);
+  }
 }
 
 }  // namespace pgpulse::target

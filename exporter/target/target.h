@@ -6,6 +6,7 @@
 #include <string>
 
 #include "exporter/async/event.h"
+#include "exporter/collector/runner.h"
 #include "exporter/config/config.h"
 #include "exporter/pg/connection.h"
 #include "exporter/target/backoff.h"
@@ -16,6 +17,7 @@ enum class State { kDown, kConnecting, kReady, kBackoff };
 const char* StateName(State state);
 
 struct TargetSettings {
+  std::shared_ptr<const collector::CollectorSet> collectors;  // none: only pg_up and the version
   std::chrono::milliseconds connect_timeout{5000};
   pg::SessionSettings session;
   std::chrono::milliseconds backoff_initial{500};
@@ -28,8 +30,10 @@ struct Snapshot {
   int server_version_num = 0;
   std::string version;        // version()
   std::string short_version;  // "15.4.0", postgres_exporter's format
-  std::string error;          // why up is 0; never holds a secret
+  bool is_replica = false;
+  std::string error;  // why up is 0; never holds a secret
   double duration_seconds = 0;
+  collector::Collected collected;
 };
 
 // One refresh, shared by every scrape that asks while it runs (singleflight).
@@ -59,12 +63,25 @@ class Target : public std::enable_shared_from_this<Target> {
   boost::asio::awaitable<void> Run(async::Clock::time_point deadline, std::shared_ptr<Refresh> refresh);
   boost::asio::awaitable<void> Connect(async::Clock::time_point deadline);
   boost::asio::awaitable<Snapshot> Probe(async::Clock::time_point deadline);
+  boost::asio::awaitable<void> Collect(async::Clock::time_point deadline, collector::Collected& out);
+  boost::asio::awaitable<void> CollectDatabases(async::Clock::time_point deadline, collector::Collected& out);
   pg::ConnParams ConnectionParams() const;
+
+  // A connection to one service database, for database-scope collectors; capabilities are learned once per
+  // connection.
+  struct DatabaseConnection {
+    explicit DatabaseConnection(boost::asio::any_io_executor executor) : conn(executor) {}
+    pg::Connection conn;
+    std::optional<collector::Capabilities> caps;
+  };
 
   boost::asio::any_io_executor executor_;
   config::TargetConfig config_;
   TargetSettings settings_;
   pg::Connection conn_;
+  std::optional<collector::Capabilities> caps_;  // of conn_; reset on every new connection
+  std::map<std::string, std::unique_ptr<DatabaseConnection>> databases_;
+  std::optional<collector::Runner> runner_;
   Backoff backoff_;
   async::Clock::time_point retry_at_{};
   std::string last_connect_error_;
@@ -76,5 +93,8 @@ class Target : public std::enable_shared_from_this<Target> {
 
 // "15.4.0" from 150004, "9.6.24" from 90624.
 std::string ShortVersion(int server_version_num);
+
+// Applies a target's include/exclude lists to discovered database names.
+std::vector<std::string> FilterDatabases(const std::vector<std::string>& names, const config::DatabaseFilter& filter);
 
 }  // namespace pgpulse::target

@@ -7,6 +7,7 @@
 #include <future>
 #include <thread>
 
+#include "tests/e2e/promtool_check.h"
 #include "tests/harness/exporter_process.h"
 #include "tests/harness/metrics_text.h"
 #include "tests/harness/pg_cluster.h"
@@ -66,15 +67,14 @@ TEST_F(ExporterTest, ServesPgUpAndBuildInfoFromDataSourceName) {
             1)
       << metrics.body;
 
-  auto check = PromtoolCheckMetrics(metrics.body);
-  EXPECT_EQ(check.exit_code, 0) << check.output;
-  EXPECT_EQ(check.output, "") << "promtool has remarks:\n" << check.output;
+  ExpectPromtoolAccepts(metrics.body);
 
   EXPECT_EQ(exporter.Get("/readyz").status, 200);
   EXPECT_EQ(exporter.Get("/nope").status, 404);
   auto page = exporter.Get("/");
   EXPECT_EQ(page.status, 200);
   EXPECT_NE(page.body.find(PrimaryTargetName()), std::string::npos);
+  EXPECT_NE(page.body.find("<td>stat_activity</td><td>ok</td>"), std::string::npos) << page.body;
   EXPECT_EQ(page.body.find(cluster.reporting_password()), std::string::npos);
 }
 

@@ -1,0 +1,62 @@
+#include "exporter/collector/capabilities.h"
+
+#include "exporter/collector/rows.h"
+
+namespace pgpulse::collector {
+namespace asio = boost::asio;
+
+asio::awaitable<Capabilities> DetectCapabilities(pg::Connection& conn, std::vector<std::string> functions,
+                                                 async::Clock::time_point deadline) {
+  Capabilities caps;
+  caps.server_version = conn.session().server_version;
+  // Named locals: g++ 12 mishandles temporaries that live across a co_await.
+  std::string sql = "SELECT pg_is_in_recovery()";
+  std::vector<std::optional<std::string>> no_params;
+  auto state = co_await conn.Query(std::move(sql), std::move(no_params), deadline);
+  caps.is_replica = state.rows.at(0).at(0) == "t";
+  std::string extensions_sql =
+      "SELECT e.extname, n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace";
+  std::vector<std::optional<std::string>> none;
+  auto extensions = co_await conn.Query(std::move(extensions_sql), std::move(none), deadline);
+  for (const auto& row : extensions.rows) caps.extensions[row.at(0).value_or("")] = row.at(1).value_or("");
+  for (const auto& function : functions) {
+    // to_regprocedure first: has_function_privilege raises an error for a function that does not exist.
+    std::string check =
+        "SELECT to_regprocedure($1) IS NOT NULL AND has_function_privilege(to_regprocedure($1)::oid, 'EXECUTE')";
+    std::vector<std::optional<std::string>> params = {function};
+    auto result = co_await conn.Query(std::move(check), std::move(params), deadline);
+    caps.functions[function] = result.rows.at(0).at(0) == "t";
+  }
+  co_return caps;
+}
+
+std::optional<std::string> SkipReason(const Definition& def, const Capabilities& caps) {
+  if (def.primary_only && caps.is_replica) return "replica";
+  if (def.replica_only && !caps.is_replica) return "primary";
+  if (SelectVariant(def, caps.server_version) == nullptr) return "unsupported_version";
+  if (!def.requires_extension.empty() && !caps.extensions.count(def.requires_extension)) return "extension_missing";
+  if (!def.requires_function.empty()) {
+    auto it = caps.functions.find(def.requires_function);
+    if (it == caps.functions.end() || !it->second) return "no_privilege";
+  }
+  return std::nullopt;
+}
+
+std::string QuoteIdentifier(const std::string& name) {
+  std::string quoted = "\"";
+  for (char c : name) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+std::string RenderSql(const Definition& def, const Capabilities& caps) {
+  std::string sql = SelectVariant(def, caps.server_version)->sql;
+  static const std::string kPlaceholder = "{{schema}}";
+  if (def.requires_extension.empty()) return sql;
+  const auto schema = QuoteIdentifier(caps.extensions.at(def.requires_extension));
+  for (auto at = sql.find(kPlaceholder); at != std::string::npos; at = sql.find(kPlaceholder, at + schema.size())) {
+    sql.replace(at, kPlaceholder.size(), schema);
+  }
+  return sql;
+}
+
+}  // namespace pgpulse::collector

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "exporter/async/deadline.h"
+#include "exporter/collector/definition.h"
+#include "exporter/pg/connection.h"
+
+namespace pgpulse::collector {
+
+// What one connection's role may read, learned once per connection, so collectors that cannot work are skipped
+// (and said so once) instead of failing on every scrape.
+struct Capabilities {
+  int server_version = 0;
+  bool is_replica = false;
+  std::map<std::string, std::string> extensions;  // installed in this database: name -> schema
+  std::map<std::string, bool> functions;          // regprocedure text -> exists and is executable
+};
+
+// Runs the detection queries. `functions` are the regprocedure texts that collectors require.
+boost::asio::awaitable<Capabilities> DetectCapabilities(pg::Connection& conn, std::vector<std::string> functions,
+                                                        async::Clock::time_point deadline);
+
+// Why `def` cannot run on a connection with `caps` ("replica", "primary", "unsupported_version",
+// "extension_missing", "no_privilege"), or nullopt when it can.
+std::optional<std::string> SkipReason(const Definition& def, const Capabilities& caps);
+
+// The SQL to run: the variant for the server's version, with {{schema}} replaced by the quoted schema of the
+// required extension (the session's search_path is pinned to pg_catalog, and extensions live where they were
+// created). Call only when SkipReason() is nullopt.
+std::string RenderSql(const Definition& def, const Capabilities& caps);
+
+// "name" -> "\"name\"", with embedded quotes doubled.
+std::string QuoteIdentifier(const std::string& name);
+
+}  // namespace pgpulse::collector

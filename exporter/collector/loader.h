@@ -1,0 +1,23 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "exporter/collector/definition.h"
+
+namespace pgpulse::collector {
+
+// Parses and validates one collector file. Throws config::ConfigError naming `origin`, the line and the key.
+Definition ParseDefinition(const std::string& yaml_text, const std::string& origin);
+
+// Every *.yaml / *.yml file in a directory, in name order. Throws config::ConfigError naming the directory or file.
+std::vector<Definition> LoadDirectory(const std::string& directory);
+
+// The built-in collectors (embedded at build time) followed by those in `custom_directories`, validated as a set:
+// names are unique, and one metric name has one type and one help text everywhere.
+std::vector<Definition> LoadCollectors(const std::vector<std::string>& custom_directories);
+
+// Checks a set of definitions together (see LoadCollectors). Throws config::ConfigError.
+void ValidateSet(const std::vector<Definition>& definitions);
+
+}  // namespace pgpulse::collector

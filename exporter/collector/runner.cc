@@ -1,0 +1,176 @@
+#include "exporter/collector/runner.h"
+
+#include <algorithm>
+
+#include "exporter/collector/rows.h"
+#include "exporter/log/log.h"
+
+namespace pgpulse::collector {
+namespace asio = boost::asio;
+using async::Clock;
+
+std::shared_ptr<const CollectorSet> BuildCollectorSet(
+    std::vector<Definition> definitions, const std::map<std::string, config::CollectorSettings>& settings) {
+  for (const auto& entry : settings) {
+    const auto& name = entry.first;
+    const auto& setting = entry.second;
+    auto it = std::find_if(definitions.begin(), definitions.end(), [&name](const auto& d) { return d.name == name; });
+    if (it == definitions.end()) throw config::ConfigError("collectors." + name + ": no collector has this name");
+    if (setting.limit && !it->top) {
+      throw config::ConfigError("collectors." + name + ".limit: this collector keeps every row (it has no top:)");
+    }
+  }
+  auto set = std::make_shared<CollectorSet>();
+  for (auto& def : definitions) {
+    if (auto it = settings.find(def.name); it != settings.end()) {
+      if (it->second.enabled == false) continue;
+      if (it->second.ttl) def.ttl = *it->second.ttl;
+      if (it->second.limit) def.top->limit = static_cast<int>(*it->second.limit);
+    }
+    if (!def.requires_function.empty() &&
+        std::find(set->functions.begin(), set->functions.end(), def.requires_function) == set->functions.end()) {
+      set->functions.push_back(def.requires_function);
+    }
+    for (const auto& column : def.columns) {
+      if (column.usage == Usage::kLabel) set->label_names.insert(column.label);
+    }
+    set->longest_timeout = std::max(set->longest_timeout, def.timeout);
+    set->has_database_scope = set->has_database_scope || def.scope == Scope::kDatabase;
+    set->definitions.push_back(std::move(def));
+  }
+  return set;
+}
+
+void CheckTargetLabels(const CollectorSet& set, const std::vector<config::TargetConfig>& targets) {
+  for (const auto& target : targets) {
+    for (const auto& [label, value] : target.labels) {
+      if (set.label_names.count(label) || label == "collector" || label == "reason") {
+        throw config::ConfigError(target.origin + ": labels." + label +
+                                  ": clashes with a label pgpulse's collectors set");
+      }
+    }
+  }
+}
+
+Runner::Runner(std::shared_ptr<const CollectorSet> set, std::string target_name)
+    : set_(std::move(set)), target_name_(std::move(target_name)) {}
+
+void Runner::LogOnce(log::Level level, const std::string& key, const std::string& message, const std::string& collector,
+                     const std::string& detail) {
+  if (!logged_.insert(key).second) return;
+  const log::Fields fields = {{"target", target_name_}, {"collector", collector}, {"detail", detail}};
+  level == log::Level::kWarn ? log::Warn(message, fields) : log::Info(message, fields);
+}
+
+void Runner::Forget(const std::set<std::string>& databases) {
+  auto stale = [&databases](const auto& entry) {
+    return !entry.first.second.empty() && !databases.count(entry.first.second);
+  };
+  std::erase_if(cache_, stale);
+  std::erase_if(tops_, stale);
+  std::erase_if(unloaded_,
+                [&databases](const Key& key) { return !key.second.empty() && !databases.count(key.second); });
+}
+
+asio::awaitable<void> Runner::Run(Scope scope, std::string database, pg::Connection& conn, Capabilities caps,
+                                  Clock::time_point deadline, Collected& out) {
+  for (const auto& def : set_->definitions) {
+    if (def.scope != scope) continue;
+    auto& status = out.status[def.name];
+    const Key key{def.name, scope == Scope::kDatabase ? database : std::string()};
+    auto reason = SkipReason(def, caps);
+    if (!reason && unloaded_.count(key)) reason = "extension_not_loaded";
+    if (reason) {
+      if (!status.ran) status.skip_reason = reason;
+      LogOnce(log::Level::kInfo, def.name + '\x1f' + *reason, "collector not applicable", def.name, *reason);
+      continue;
+    }
+    status.skip_reason.reset();
+    status.ran = true;
+    const auto now = Clock::now();
+    if (auto cached = cache_.find(key); cached != cache_.end() && now - cached->second.at < def.ttl) {
+      const double age = std::chrono::duration<double>(now - cached->second.at).count();
+      status.cache_age_seconds = std::max(status.cache_age_seconds.value_or(0), age);
+      out.samples.insert(out.samples.end(), cached->second.samples.begin(), cached->second.samples.end());
+      continue;
+    }
+    if (!conn.IsOpen() || now >= deadline) {
+      status.success = false;  // an earlier timeout dropped the connection, or the scrape is out of time
+      continue;
+    }
+    std::string sql = RenderSql(def, caps);
+    std::vector<std::optional<std::string>> no_params;
+    bool failed = false;
+    std::string failure;
+    pg::Result result;
+    try {
+      result = co_await conn.Query(std::move(sql), std::move(no_params), std::min(deadline, now + def.timeout));
+    } catch (const pg::PgError& e) {
+      failed = true;
+      failure = std::string(pg::ErrorKindName(e.kind())) + ": " + e.what();
+      // An extension installed but whose library is not in shared_preload_libraries (pg_stat_statements) raises
+      // 55000 on every call: that is "not applicable here", like a missing extension, not a failure to repeat.
+      if (e.sqlstate() == "55000" && !def.requires_extension.empty()) {
+        unloaded_.insert(key);
+        status.skip_reason = "extension_not_loaded";
+        status.ran = false;
+        LogOnce(log::Level::kInfo, def.name + "\x1fnot loaded", "collector not applicable", def.name, e.what());
+        continue;
+      }
+    }
+    status.duration_seconds += std::chrono::duration<double>(Clock::now() - now).count();
+    if (!failed) {
+      try {
+        auto rows = MapRows(def, result);
+        // Prometheus rejects a whole scrape that holds one series twice, so duplicates are dropped here.
+        if (auto dropped = DropDuplicateLabelSets(rows); dropped > 0) {
+          LogOnce(log::Level::kWarn,
+                  def.name +
+                      "\x1f"
+                      "duplicates",
+                  "collector returned duplicate label sets", def.name,
+                  std::to_string(dropped) + " rows dropped; the labels do not identify a row");
+        }
+        if (def.top) rows = tops_[key].Apply(def, *def.top, std::move(rows), now);
+        CacheEntry entry{now, {}};
+        AppendSamples(def, rows, entry.samples);
+        out.samples.insert(out.samples.end(), entry.samples.begin(), entry.samples.end());
+        cache_[key] = std::move(entry);
+        continue;
+      } catch (const std::runtime_error& e) {
+        failed = true;
+        failure = e.what();
+      }
+    }
+    status.success = false;
+    // Logged once per distinct problem: a collector that fails every scrape must not flood the log.
+    LogOnce(log::Level::kWarn, def.name + '\x1f' + failure, "collector failed", def.name, failure);
+  }
+}
+
+void WriteCollected(const Collected& collected, const metrics::Labels& target_labels, metrics::Exposition& out) {
+  for (const auto& sample : collected.samples) out.Add(sample, target_labels);
+  for (const auto& [name, status] : collected.status) {
+    auto labels = target_labels;
+    labels["collector"] = name;
+    if (status.skip_reason) {
+      auto skipped = labels;
+      skipped["reason"] = *status.skip_reason;
+      out.Gauge("pgpulse_collector_enabled", "Whether the collector can run on this target; reason says why not.",
+                skipped, 0);
+      continue;
+    }
+    out.Gauge("pgpulse_collector_enabled", "Whether the collector can run on this target; reason says why not.", labels,
+              1);
+    out.Gauge("pgpulse_collector_success", "Whether the collector's last run on this target succeeded.", labels,
+              status.success ? 1 : 0);
+    out.Gauge("pgpulse_collector_duration_seconds", "Time the collector's queries took in this refresh.", labels,
+              status.duration_seconds);
+    if (status.cache_age_seconds) {
+      out.Gauge("pgpulse_collector_cache_age_seconds", "Age of the cached result served for this collector.", labels,
+                *status.cache_age_seconds);
+    }
+  }
+}
+
+}  // namespace pgpulse::collector

@@ -1,0 +1,89 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "exporter/async/deadline.h"
+#include "exporter/collector/capabilities.h"
+#include "exporter/collector/definition.h"
+#include "exporter/collector/top.h"
+#include "exporter/config/config.h"
+#include "exporter/log/log.h"
+#include "exporter/metrics/exposition.h"
+#include "exporter/pg/connection.h"
+
+namespace pgpulse::collector {
+
+// The collectors every target runs: built-in and custom definitions with the config's `collectors:` overrides
+// applied (disabled ones removed). Shared, read-only, by all targets.
+struct CollectorSet {
+  std::vector<Definition> definitions;
+  std::vector<std::string> functions;  // distinct requires.function texts, detected per connection
+  std::set<std::string> label_names;   // every label a collector can set, to catch clashes with target labels
+  std::chrono::milliseconds longest_timeout{0};
+  bool has_database_scope = false;
+};
+
+// Applies overrides. Throws config::ConfigError for a setting that names no collector, or a limit on a collector
+// without `top`.
+std::shared_ptr<const CollectorSet> BuildCollectorSet(std::vector<Definition> definitions,
+                                                      const std::map<std::string, config::CollectorSettings>& settings);
+
+// A target label with the same name as a collector's label would give a series two values for one label.
+// Throws config::ConfigError naming the target and label.
+void CheckTargetLabels(const CollectorSet& set, const std::vector<config::TargetConfig>& targets);
+
+struct CollectorStatus {
+  double duration_seconds = 0;
+  bool success = true;
+  bool ran = false;                         // ran, or was served from cache, in at least one database
+  std::optional<double> cache_age_seconds;  // oldest cached result served in this refresh
+  std::optional<std::string> skip_reason;   // why it ran nowhere on this target
+};
+
+// One refresh's output for one target.
+struct Collected {
+  std::vector<metrics::Sample> samples;
+  std::map<std::string, CollectorStatus> status;
+};
+
+// A target's collector state: the TTL cache and the top-N selectors. One per target; used on the io thread only.
+class Runner {
+ public:
+  Runner(std::shared_ptr<const CollectorSet> set, std::string target_name);
+
+  // Runs the collectors of `scope` on `conn`, which is connected to `database`. Results younger than a collector's
+  // ttl are served from cache. A failing collector is marked and the others still run.
+  boost::asio::awaitable<void> Run(Scope scope, std::string database, pg::Connection& conn, Capabilities caps,
+                                   async::Clock::time_point deadline, Collected& out);
+
+  // Drops cached results of databases not in `databases` (they were dropped or excluded).
+  void Forget(const std::set<std::string>& databases);
+
+ private:
+  struct CacheEntry {
+    async::Clock::time_point at;
+    std::vector<metrics::Sample> samples;
+  };
+  using Key = std::pair<std::string, std::string>;  // (collector, database)
+
+  void LogOnce(log::Level level, const std::string& key, const std::string& message, const std::string& collector,
+               const std::string& detail);
+
+  std::shared_ptr<const CollectorSet> set_;
+  std::string target_name_;
+  std::map<Key, CacheEntry> cache_;
+  std::map<Key, TopSelector> tops_;
+  std::set<Key> unloaded_;  // (collector, database) whose extension library is not loaded
+  std::set<std::string> logged_;
+};
+
+// Writes a refresh's samples (with the target's labels) and the per-collector self-metrics.
+void WriteCollected(const Collected& collected, const metrics::Labels& target_labels, metrics::Exposition& out);
+
+}  // namespace pgpulse::collector

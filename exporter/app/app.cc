@@ -63,29 +63,57 @@ asio::awaitable<http::Response> App::Handle(std::shared_ptr<App> self, http::Req
   if (request.method != "GET" && request.method != "HEAD") {
     co_return http::Response{405, "text/plain; charset=utf-8", "method not allowed\n", {{"Allow", "GET, HEAD"}}};
   }
-  if (request.path == self->flags_.telemetry_path) co_return co_await self->ServeMetrics(request);
+  if (request.path == self->flags_.telemetry_path) co_return co_await self->ServeMetrics(request, self->targets_);
+  if (request.path == "/probe") {
+    std::shared_ptr<target::Target> found;
+    auto refusal = self->ServeProbe(request, found);
+    if (!found) co_return refusal;
+    std::vector<std::shared_ptr<target::Target>> one = {found};  // named: see the g++ 12 note in connection.cc
+    co_return co_await self->ServeMetrics(request, std::move(one));
+  }
   if (request.path == "/healthz") co_return http::Response{200, "text/plain; charset=utf-8", "ok\n", {}};
   if (request.path == "/readyz") co_return self->ServeReady();
   if (request.path == "/") co_return self->ServeStatusPage();
   co_return http::Response{404, "text/plain; charset=utf-8", "not found\n", {}};
 }
 
-asio::awaitable<http::Response> App::ServeMetrics(const http::Request& request) {
-  const auto deadline = Clock::now() + ScrapeBudget(request.headers);
+http::Response App::ServeProbe(const http::Request& request, std::shared_ptr<target::Target>& found) const {
+  // Only names from the config: a DSN or host in the request is never connected to, it simply matches no name.
+  auto param = request.query.find("target");
+  if (param == request.query.end() || param->second.empty()) {
+    return {400, "text/plain; charset=utf-8", "missing ?target=NAME (a target name from the config)\n", {}};
+  }
+  for (const auto& target : targets_) {
+    if (target->name() == param->second) {
+      found = target;
+      return {};
+    }
+  }
+  return {404, "text/plain; charset=utf-8", "unknown target; /probe serves only targets named in the config\n", {}};
+}
+
+asio::awaitable<http::Response> App::ServeMetrics(const http::Request& request,
+                                                  std::vector<std::shared_ptr<target::Target>> targets) {
+  const auto budget = ScrapeBudget(request.headers);
+  const auto deadline = Clock::now() + budget;
+  // Refreshes end a little before the answer is due, so what they collected up to then still makes it in.
+  const auto refresh_deadline =
+      deadline - std::min<std::chrono::milliseconds>(budget / 10, std::chrono::milliseconds(200));
   std::vector<std::shared_ptr<target::Refresh>> refreshes;
-  for (auto& target : targets_) refreshes.push_back(target->StartRefresh(deadline));
+  refreshes.reserve(targets.size());
+  for (auto& target : targets) refreshes.push_back(target->StartRefresh(refresh_deadline));
 
   metrics::Exposition out;
   WriteProcessMetrics(out);
-  for (std::size_t i = 0; i < targets_.size(); ++i) {
+  for (std::size_t i = 0; i < targets.size(); ++i) {
     // All refreshes run concurrently; waiting on them in turn costs no more than waiting for the slowest.
     if (co_await refreshes[i]->done.Wait(deadline)) {
-      WriteTargetMetrics(*targets_[i], refreshes[i]->snapshot, out);
+      WriteTargetMetrics(*targets[i], refreshes[i]->snapshot, out);
     } else {
       target::Snapshot late;
       late.error = "scrape deadline exceeded";
-      late.duration_seconds = std::chrono::duration<double>(ScrapeBudget(request.headers)).count();
-      WriteTargetMetrics(*targets_[i], late, out);
+      late.duration_seconds = std::chrono::duration<double>(budget).count();
+      WriteTargetMetrics(*targets[i], late, out);
     }
   }
   co_return http::Response{200, metrics::kTextContentType, out.Serialize(), {}};

@@ -51,6 +51,7 @@ struct Definition {
   std::vector<QueryVariant> queries;
   std::vector<ColumnMapping> columns;
   std::optional<TopSpec> top;
+  std::size_t max_series = 100000;  // per target and refresh; beyond it samples are dropped and the hit counted
 };
 
 }  // namespace pgpulse::collector

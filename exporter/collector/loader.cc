@@ -149,7 +149,7 @@ Definition ParseDefinition(const std::string& yaml_text, const std::string& orig
   YamlValidator v(origin);
   v.RequireMap(root, "",
                {"name", "help", "scope", "ttl", "timeout", "primary_only", "replica_only", "requires", "queries",
-                "metrics", "top"});
+                "metrics", "top", "max_series"});
   Definition def;
   def.origin = origin;
   for (const char* required : {"name", "scope", "queries", "metrics"}) {
@@ -211,6 +211,7 @@ Definition ParseDefinition(const std::string& yaml_text, const std::string& orig
   }
   if (!any_value) v.Fail(metrics, "metrics", "needs at least one gauge or counter column");
   if (root["top"]) def.top = ParseTop(v, root["top"], def);
+  if (root["max_series"]) def.max_series = v.Unsigned(root["max_series"], "max_series");
   return def;
 }
 

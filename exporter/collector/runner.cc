@@ -26,6 +26,7 @@ std::shared_ptr<const CollectorSet> BuildCollectorSet(
       if (it->second.enabled == false) continue;
       if (it->second.ttl) def.ttl = *it->second.ttl;
       if (it->second.limit) def.top->limit = static_cast<int>(*it->second.limit);
+      if (it->second.max_series) def.max_series = static_cast<std::size_t>(*it->second.max_series);
     }
     if (!def.requires_function.empty() &&
         std::find(set->functions.begin(), set->functions.end(), def.requires_function) == set->functions.end()) {
@@ -72,30 +73,75 @@ void Runner::Forget(const std::set<std::string>& databases) {
                 [&databases](const Key& key) { return !key.second.empty() && !databases.count(key.second); });
 }
 
+Clock::time_point Runner::DueAt(Scope scope, const std::string& database) const {
+  auto due = Clock::time_point::max();
+  for (const auto& def : set_->definitions) {
+    if (def.scope != scope) continue;
+    auto cached = cache_.find(Key{def.name, database});
+    if (cached == cache_.end()) return Clock::time_point::min();
+    due = std::min(due, cached->second.at + def.ttl);
+  }
+  return due;
+}
+
+void Runner::Append(const Definition& def, const std::vector<metrics::Sample>& samples, Collected& out) {
+  auto& status = out.status[def.name];
+  const std::size_t room = def.max_series > status.series ? def.max_series - status.series : 0;
+  const std::size_t take = std::min(room, samples.size());
+  out.samples.insert(out.samples.end(), samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(take));
+  status.series += take;
+  if (take < samples.size() && !status.limit_hit) {
+    status.limit_hit = true;  // one hit per refresh, however many databases overflow
+    ++limit_hits_[def.name];
+    LogOnce(log::Level::kWarn, def.name + "\x1f" + "max_series", "collector hit max_series; samples dropped", def.name,
+            "max_series=" + std::to_string(def.max_series));
+  }
+  status.limit_hits_total = limit_hits_[def.name];
+}
+
+void Runner::ServeCachedEntry(const Definition& def, const Key& key, Collected& out) {
+  auto cached = cache_.find(key);
+  if (cached == cache_.end()) return;
+  auto& status = out.status[def.name];
+  const double age = std::chrono::duration<double>(Clock::now() - cached->second.at).count();
+  status.cache_age_seconds = std::max(status.cache_age_seconds.value_or(0), age);
+  status.ran = status.ran || !cached->second.samples.empty();
+  Append(def, cached->second.samples, out);
+}
+
+void Runner::ServeCached(Scope scope, const std::string& database, Collected& out) {
+  for (const auto& def : set_->definitions) {
+    if (def.scope == scope) ServeCachedEntry(def, Key{def.name, database}, out);
+  }
+}
+
 asio::awaitable<void> Runner::Run(Scope scope, std::string database, pg::Connection& conn, Capabilities caps,
                                   Clock::time_point deadline, Collected& out) {
   for (const auto& def : set_->definitions) {
     if (def.scope != scope) continue;
     auto& status = out.status[def.name];
     const Key key{def.name, scope == Scope::kDatabase ? database : std::string()};
+    const auto now = Clock::now();
     auto reason = SkipReason(def, caps);
     if (!reason && unloaded_.count(key)) reason = "extension_not_loaded";
     if (reason) {
       if (!status.ran) status.skip_reason = reason;
+      // An empty result stands in the cache, so the database is not due again before the ttl passes.
+      cache_[key] = CacheEntry{now, {}};
       LogOnce(log::Level::kInfo, def.name + '\x1f' + *reason, "collector not applicable", def.name, *reason);
       continue;
     }
     status.skip_reason.reset();
     status.ran = true;
-    const auto now = Clock::now();
     if (auto cached = cache_.find(key); cached != cache_.end() && now - cached->second.at < def.ttl) {
-      const double age = std::chrono::duration<double>(now - cached->second.at).count();
-      status.cache_age_seconds = std::max(status.cache_age_seconds.value_or(0), age);
-      out.samples.insert(out.samples.end(), cached->second.samples.begin(), cached->second.samples.end());
+      ServeCachedEntry(def, key, out);
       continue;
     }
     if (!conn.IsOpen() || now >= deadline) {
-      status.success = false;  // an earlier timeout dropped the connection, or the scrape is out of time
+      // An earlier timeout dropped the connection, or the scrape is out of time: the last result, marked by its
+      // age, is better than a gap; success says this run did not happen.
+      status.success = false;
+      ServeCachedEntry(def, key, out);
       continue;
     }
     std::string sql = RenderSql(def, caps);
@@ -124,17 +170,13 @@ asio::awaitable<void> Runner::Run(Scope scope, std::string database, pg::Connect
         auto rows = MapRows(def, result);
         // Prometheus rejects a whole scrape that holds one series twice, so duplicates are dropped here.
         if (auto dropped = DropDuplicateLabelSets(rows); dropped > 0) {
-          LogOnce(log::Level::kWarn,
-                  def.name +
-                      "\x1f"
-                      "duplicates",
-                  "collector returned duplicate label sets", def.name,
-                  std::to_string(dropped) + " rows dropped; the labels do not identify a row");
+          LogOnce(log::Level::kWarn, def.name + "\x1f" + "duplicates", "collector returned duplicate label sets",
+                  def.name, std::to_string(dropped) + " rows dropped; the labels do not identify a row");
         }
         if (def.top) rows = tops_[key].Apply(def, *def.top, std::move(rows), now);
         CacheEntry entry{now, {}};
         AppendSamples(def, rows, entry.samples);
-        out.samples.insert(out.samples.end(), entry.samples.begin(), entry.samples.end());
+        Append(def, entry.samples, out);
         cache_[key] = std::move(entry);
         continue;
       } catch (const std::runtime_error& e) {
@@ -143,6 +185,7 @@ asio::awaitable<void> Runner::Run(Scope scope, std::string database, pg::Connect
       }
     }
     status.success = false;
+    ServeCachedEntry(def, key, out);
     // Logged once per distinct problem: a collector that fails every scrape must not flood the log.
     LogOnce(log::Level::kWarn, def.name + '\x1f' + failure, "collector failed", def.name, failure);
   }
@@ -170,6 +213,9 @@ void WriteCollected(const Collected& collected, const metrics::Labels& target_la
       out.Gauge("pgpulse_collector_cache_age_seconds", "Age of the cached result served for this collector.", labels,
                 *status.cache_age_seconds);
     }
+    out.Counter("pgpulse_collector_series_limit_hits_total",
+                "Refreshes in which the collector produced more than max_series samples and some were dropped.", labels,
+                static_cast<double>(status.limit_hits_total));
   }
 }
 

@@ -39,6 +39,9 @@ std::shared_ptr<const CollectorSet> BuildCollectorSet(std::vector<Definition> de
 void CheckTargetLabels(const CollectorSet& set, const std::vector<config::TargetConfig>& targets);
 
 struct CollectorStatus {
+  std::size_t series = 0;              // samples exported in this refresh
+  bool limit_hit = false;              // max_series dropped samples in this refresh
+  std::uint64_t limit_hits_total = 0;  // refreshes in which that happened, since start
   double duration_seconds = 0;
   bool success = true;
   bool ran = false;                         // ran, or was served from cache, in at least one database
@@ -65,12 +68,23 @@ class Runner {
   // Drops cached results of databases not in `databases` (they were dropped or excluded).
   void Forget(const std::set<std::string>& databases);
 
+  // When the oldest result of `scope` collectors for `database` expires (ttl passed); time_point::min() when one
+  // was never collected, so never-visited databases come first.
+  async::Clock::time_point DueAt(Scope scope, const std::string& database) const;
+
+  // Serves what is cached for `database`, however old, with its age; used for databases not visited this refresh.
+  void ServeCached(Scope scope, const std::string& database, Collected& out);
+
  private:
   struct CacheEntry {
     async::Clock::time_point at;
     std::vector<metrics::Sample> samples;
   };
   using Key = std::pair<std::string, std::string>;  // (collector, database)
+
+  // Appends samples to `out` within the collector's max_series, counting a hit when some are dropped.
+  void Append(const Definition& def, const std::vector<metrics::Sample>& samples, Collected& out);
+  void ServeCachedEntry(const Definition& def, const Key& key, Collected& out);
 
   void LogOnce(log::Level level, const std::string& key, const std::string& message, const std::string& collector,
                const std::string& detail);
@@ -80,6 +94,7 @@ class Runner {
   std::map<Key, CacheEntry> cache_;
   std::map<Key, TopSelector> tops_;
   std::set<Key> unloaded_;  // (collector, database) whose extension library is not loaded
+  std::map<std::string, std::uint64_t> limit_hits_;
   std::set<std::string> logged_;
 };
 

@@ -21,7 +21,8 @@ const std::regex kLabelName("[a-zA-Z_][a-zA-Z0-9_]*");
 
 TargetConfig ParseTarget(const YamlValidator& v, const YAML::Node& node, const std::string& key) {
   v.RequireMap(node, key,
-               {"name", "dsn", "password_file", "databases", "labels", "storage_limit_bytes", "allow_superuser"});
+               {"name", "dsn", "password_file", "databases", "labels", "storage_limit_bytes", "allow_superuser",
+                "max_connections"});
   TargetConfig target;
   target.origin = v.origin() + ":" + std::to_string(node.Mark().line + 1);
   if (!node["name"]) v.Fail(node, key + ".name", "is required");
@@ -44,8 +45,20 @@ TargetConfig ParseTarget(const YamlValidator& v, const YAML::Node& node, const s
   }
   if (const auto& dbs = node["databases"]) {
     v.RequireMap(dbs, key + ".databases", {"include", "exclude"});
-    if (dbs["include"]) target.databases.include = v.StringList(dbs["include"], key + ".databases.include");
-    if (dbs["exclude"]) target.databases.exclude = v.StringList(dbs["exclude"], key + ".databases.exclude");
+    for (const char* list : {"include", "exclude"}) {
+      if (!dbs[list]) continue;
+      const auto list_key = key + ".databases." + list;
+      auto entries = v.StringList(dbs[list], list_key);
+      for (const auto& entry : entries) {
+        if (entry.size() < 2 || entry.front() != '/' || entry.back() != '/') continue;
+        try {
+          std::regex(entry.substr(1, entry.size() - 2));
+        } catch (const std::regex_error& e) {
+          v.Fail(dbs[list], list_key, "invalid regular expression " + entry + ": " + e.what());
+        }
+      }
+      (std::string(list) == "include" ? target.databases.include : target.databases.exclude) = std::move(entries);
+    }
   }
   if (const auto& labels = node["labels"]) {
     if (!labels.IsMap()) v.Fail(labels, key + ".labels", "must be a mapping of label names to values");
@@ -63,15 +76,24 @@ TargetConfig ParseTarget(const YamlValidator& v, const YAML::Node& node, const s
     target.storage_limit_bytes = v.Unsigned(node["storage_limit_bytes"], key + ".storage_limit_bytes");
   }
   if (node["allow_superuser"]) target.allow_superuser = v.Bool(node["allow_superuser"], key + ".allow_superuser");
+  if (node["max_connections"]) {
+    const auto max = v.Unsigned(node["max_connections"], key + ".max_connections");
+    // One connection for cluster-wide collectors, at least one more for visiting databases.
+    if (max < 2 || max > 100) v.Fail(node["max_connections"], key + ".max_connections", "must be from 2 to 100");
+    target.max_connections = static_cast<int>(max);
+  }
   return target;
 }
 
 CollectorSettings ParseCollectorSettings(const YamlValidator& v, const YAML::Node& node, const std::string& key) {
-  v.RequireMap(node, key, {"enabled", "ttl", "limit"});
+  v.RequireMap(node, key, {"enabled", "ttl", "limit", "max_series"});
   CollectorSettings settings;
   if (node["enabled"]) settings.enabled = v.Bool(node["enabled"], key + ".enabled");
   if (node["ttl"]) settings.ttl = v.Duration(node["ttl"], key + ".ttl");
   if (node["limit"]) settings.limit = static_cast<std::int64_t>(v.Unsigned(node["limit"], key + ".limit"));
+  if (node["max_series"]) {
+    settings.max_series = static_cast<std::int64_t>(v.Unsigned(node["max_series"], key + ".max_series"));
+  }
   return settings;
 }
 
@@ -148,6 +170,20 @@ std::vector<std::string> SplitDataSourceNames(const std::string& value) {
     start = comma + 1;
   }
   return dsns;
+}
+
+bool DatabaseFilter::Matches(const std::string& database) const {
+  auto listed = [&database](const std::vector<std::string>& list) {
+    for (const auto& entry : list) {
+      if (entry.size() >= 2 && entry.front() == '/' && entry.back() == '/') {
+        if (std::regex_search(database, std::regex(entry.substr(1, entry.size() - 2)))) return true;
+      } else if (entry == database) {
+        return true;
+      }
+    }
+    return false;
+  };
+  return (include.empty() || listed(include)) && !listed(exclude);
 }
 
 std::vector<std::string> SplitDataSourceUris(const std::string& value) {

@@ -19,9 +19,13 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Which discovered databases the database-scope collectors visit. An entry is a name, or a regular expression
+// between slashes ("/^svc_/"), which must match somewhere in the name.
 struct DatabaseFilter {
   std::vector<std::string> include;  // empty: every database that allows connections
   std::vector<std::string> exclude = {"template0", "template1"};
+
+  bool Matches(const std::string& database) const;
 };
 
 struct TargetConfig {
@@ -36,12 +40,14 @@ struct TargetConfig {
   std::map<std::string, std::string> labels;  // constant labels on every series of this target
   std::optional<std::uint64_t> storage_limit_bytes;
   bool allow_superuser = false;
+  int max_connections = 3;  // to this instance, all databases together; at least 2
 };
 
 struct CollectorSettings {
   std::optional<bool> enabled;
   std::optional<std::chrono::milliseconds> ttl;
   std::optional<std::int64_t> limit;
+  std::optional<std::int64_t> max_series;
 };
 
 struct Config {

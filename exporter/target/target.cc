@@ -50,6 +50,7 @@ Target::Target(asio::any_io_executor executor, config::TargetConfig config, Targ
       conn_(executor),
       backoff_(settings.backoff_initial, settings.backoff_max) {
   settings_.session.allow_superuser = config_.allow_superuser;
+  for (int i = 1; i < config_.max_connections; ++i) slots_.push_back(std::make_unique<DatabaseSlot>(executor));
   if (settings_.collectors) {
     runner_.emplace(settings_.collectors, config_.name);
     // The server-side bound must let the slowest collector finish; each query also has its own client deadline.
@@ -60,21 +61,8 @@ Target::Target(asio::any_io_executor executor, config::TargetConfig config, Targ
 
 void Target::Shutdown() {
   conn_.Close();
-  databases_.clear();
+  for (auto& slot : slots_) slot->conn.Close();
   state_ = State::kDown;
-}
-
-std::vector<std::string> FilterDatabases(const std::vector<std::string>& names, const config::DatabaseFilter& filter) {
-  auto listed = [](const std::vector<std::string>& list, const std::string& name) {
-    return std::find(list.begin(), list.end(), name) != list.end();
-  };
-  std::vector<std::string> kept;
-  for (const auto& name : names) {
-    if (!filter.include.empty() && !listed(filter.include, name)) continue;
-    if (listed(filter.exclude, name)) continue;
-    kept.push_back(name);
-  }
-  return kept;
 }
 
 std::shared_ptr<Refresh> Target::StartRefresh(Clock::time_point deadline) {
@@ -197,54 +185,111 @@ asio::awaitable<void> Target::Collect(Clock::time_point deadline, collector::Col
   if (settings_.collectors->has_database_scope) co_await CollectDatabases(deadline, out);
 }
 
-asio::awaitable<void> Target::CollectDatabases(Clock::time_point deadline, collector::Collected& out) {
+asio::awaitable<void> Target::Discover(Clock::time_point deadline) {
+  std::string sql = "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1";
+  std::vector<std::optional<std::string>> no_params;
+  auto result = co_await conn_.Query(std::move(sql), std::move(no_params), deadline);
   std::vector<std::string> names;
-  try {
-    if (!conn_.IsOpen()) co_return;
-    std::string sql = "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1";
-    std::vector<std::optional<std::string>> no_params;
-    auto result = co_await conn_.Query(std::move(sql), std::move(no_params), deadline);
-    for (const auto& row : result.rows) names.push_back(row.at(0).value_or(""));
-  } catch (const pg::PgError& e) {
-    log::Warn("database discovery failed", {{"target", name()}, {"err", e.what()}});
-    co_return;
+  for (const auto& row : result.rows) {
+    if (row.at(0) && config_.databases.Matches(*row.at(0))) names.push_back(*row.at(0));
   }
-  names = FilterDatabases(names, config_.databases);
-  const std::set<std::string> current(names.begin(), names.end());
-  std::erase_if(databases_, [&current](const auto& entry) { return !current.count(entry.first); });
+  if (names != databases_) {
+    log::Info("databases discovered", {{"target", name()}, {"count", std::to_string(names.size())}});
+  }
+  databases_ = std::move(names);
+  const std::set<std::string> current(databases_.begin(), databases_.end());
   runner_->Forget(current);
+  database_caps_.clear();  // extensions may have been added or removed since
+  next_discovery_ = Clock::now() + settings_.discovery_interval;
+}
 
-  for (const auto& database : names) {
-    // The main connection serves its own database; the others get one connection each.
-    pg::Connection* conn = &conn_;
-    std::optional<collector::Capabilities>* caps = &caps_;
-    if (database != conn_.session().database) {
-      auto& slot = databases_[database];
-      if (!slot) slot = std::make_unique<DatabaseConnection>(executor_);
-      conn = &slot->conn;
-      caps = &slot->caps;
+asio::awaitable<void> Target::CollectDatabases(Clock::time_point deadline, collector::Collected& out) {
+  if (Clock::now() >= next_discovery_ && conn_.IsOpen()) {
+    try {
+      co_await Discover(deadline);
+    } catch (const pg::PgError& e) {
+      log::Warn("database discovery failed", {{"target", name()}, {"err", e.what()}});
     }
+  }
+  // Due databases, the longest-waiting first: with more databases than one refresh can visit, every database gets
+  // its turn within a few refreshes, and none starves. The others are served from cache.
+  const auto now = Clock::now();
+  std::vector<std::pair<Clock::time_point, std::string>> due;
+  for (const auto& database : databases_) {
+    const auto due_at = runner_->DueAt(collector::Scope::kDatabase, database);
+    if (due_at <= now) {
+      due.emplace_back(due_at, database);
+    } else {
+      runner_->ServeCached(collector::Scope::kDatabase, database, out);
+    }
+  }
+  std::stable_sort(due.begin(), due.end());
+  std::deque<std::string> queue;
+  for (auto& entry : due) queue.push_back(std::move(entry.second));
+
+  // The connection budget: one for the cluster, the rest visit databases side by side.
+  const auto visit_deadline = std::min(deadline, now + settings_.database_budget);
+  const std::size_t workers = std::min(slots_.size(), queue.size());
+  auto group = std::make_shared<WorkerGroup>();
+  group->running = workers;
+  for (std::size_t i = 0; i < workers; ++i) {
+    asio::co_spawn(executor_, VisitDatabases(shared_from_this(), *slots_[i], queue, visit_deadline, out, group),
+                   asio::detached);
+  }
+  // Every visit is bounded by visit_deadline, so the workers end soon after it; the queue and `out` they use live
+  // in this frame, so it waits for them rather than for the deadline.
+  if (workers > 0) co_await group->finished.Wait(Clock::time_point::max());
+  for (const auto& database : queue) runner_->ServeCached(collector::Scope::kDatabase, database, out);
+}
+
+asio::awaitable<void> Target::VisitDatabases(std::shared_ptr<Target> self, DatabaseSlot& slot,
+                                             std::deque<std::string>& queue, Clock::time_point deadline,
+                                             collector::Collected& out, std::shared_ptr<WorkerGroup> group) {
+  try {
+    co_await self->VisitQueue(slot, queue, deadline, out);
+  } catch (const std::exception& e) {
+    // Detached: an escaping exception would end the process, and the group would wait forever.
+    log::Error("database visit failed", {{"target", self->name()}, {"err", e.what()}});
+  }
+  if (--group->running == 0) group->finished.Set();
+}
+
+asio::awaitable<void> Target::VisitQueue(DatabaseSlot& slot, std::deque<std::string>& queue, Clock::time_point deadline,
+                                         collector::Collected& out) {
+  while (!queue.empty() && Clock::now() < deadline) {
+    const std::string database = queue.front();
+    queue.pop_front();
     std::string failure;
     try {
-      if (!conn->IsOpen()) {
-        caps->reset();
+      if (!slot.conn.IsOpen() || slot.database != database) {
+        slot.conn.Close();
         auto params = ConnectionParams();
         params["dbname"] = database;
-        co_await conn->Connect(std::move(params), settings_.session,
-                               std::min(deadline, Clock::now() + settings_.connect_timeout));
+        co_await slot.conn.Connect(std::move(params), settings_.session,
+                                   std::min(deadline, Clock::now() + settings_.connect_timeout));
+        slot.database = database;
       }
-      if (!*caps) *caps = co_await collector::DetectCapabilities(*conn, settings_.collectors->functions, deadline);
+      if (!database_caps_.count(database)) {
+        database_caps_[database] =
+            co_await collector::DetectCapabilities(slot.conn, settings_.collectors->functions, deadline);
+      }
     } catch (const pg::PgError& e) {
       failure = e.what();
     }
     if (!failure.empty()) {
-      log::Warn("database unavailable", {{"target", name()}, {"database", database}, {"err", failure}});
+      // Once per database and problem: a database that refuses pgpulse (CONNECT revoked) must not flood the log.
+      if (logged_database_errors_.insert(database + '\x1f' + failure).second) {
+        log::Warn("database unavailable", {{"target", name()}, {"database", database}, {"err", failure}});
+      }
       for (const auto& def : settings_.collectors->definitions) {
         if (def.scope == collector::Scope::kDatabase) out.status[def.name].success = false;
       }
+      runner_->ServeCached(collector::Scope::kDatabase, database, out);
       continue;
     }
-    co_await runner_->Run(collector::Scope::kDatabase, database, *conn, **caps, deadline, out);
+    co_await runner_->Run(collector::Scope::kDatabase, database, slot.conn, database_caps_[database], deadline, out);
+    // With more databases than connections a connection is rarely reused, so it is not kept open between visits.
+    if (databases_.size() > slots_.size()) slot.conn.Close();
   }
 }
 

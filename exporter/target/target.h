@@ -2,7 +2,9 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <deque>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "exporter/async/event.h"
@@ -22,6 +24,9 @@ struct TargetSettings {
   pg::SessionSettings session;
   std::chrono::milliseconds backoff_initial{500};
   std::chrono::milliseconds backoff_max{10000};
+  std::chrono::milliseconds discovery_interval{300000};  // how often pg_database is read again
+  // Time one refresh may spend visiting databases; the rest wait for the next refresh (oldest results first).
+  std::chrono::milliseconds database_budget{3000};
 };
 
 // What one refresh of a target learned.
@@ -65,22 +70,37 @@ class Target : public std::enable_shared_from_this<Target> {
   boost::asio::awaitable<Snapshot> Probe(async::Clock::time_point deadline);
   boost::asio::awaitable<void> Collect(async::Clock::time_point deadline, collector::Collected& out);
   boost::asio::awaitable<void> CollectDatabases(async::Clock::time_point deadline, collector::Collected& out);
+  boost::asio::awaitable<void> Discover(async::Clock::time_point deadline);
   pg::ConnParams ConnectionParams() const;
 
-  // A connection to one service database, for database-scope collectors; capabilities are learned once per
-  // connection.
-  struct DatabaseConnection {
-    explicit DatabaseConnection(boost::asio::any_io_executor executor) : conn(executor) {}
+  // One of the connections that visit service databases in turn. It is reconnected to each database it visits.
+  struct DatabaseSlot {
+    explicit DatabaseSlot(boost::asio::any_io_executor executor) : conn(executor) {}
     pg::Connection conn;
-    std::optional<collector::Capabilities> caps;
+    std::string database;  // what conn is connected to
   };
+  struct WorkerGroup {
+    std::size_t running = 0;
+    async::Event finished;
+  };
+  // A visiting worker: takes due databases from `queue` until it is empty or `deadline` passes, then tells the
+  // group. Static, holding the target in its frame, since it runs detached.
+  static boost::asio::awaitable<void> VisitDatabases(std::shared_ptr<Target> self, DatabaseSlot& slot,
+                                                     std::deque<std::string>& queue, async::Clock::time_point deadline,
+                                                     collector::Collected& out, std::shared_ptr<WorkerGroup> group);
+  boost::asio::awaitable<void> VisitQueue(DatabaseSlot& slot, std::deque<std::string>& queue,
+                                          async::Clock::time_point deadline, collector::Collected& out);
 
   boost::asio::any_io_executor executor_;
   config::TargetConfig config_;
   TargetSettings settings_;
   pg::Connection conn_;
-  std::optional<collector::Capabilities> caps_;  // of conn_; reset on every new connection
-  std::map<std::string, std::unique_ptr<DatabaseConnection>> databases_;
+  std::optional<collector::Capabilities> caps_;                   // of conn_; reset on every new connection
+  std::vector<std::unique_ptr<DatabaseSlot>> slots_;              // max_connections - 1 of them
+  std::vector<std::string> databases_;                            // discovered and filtered
+  std::map<std::string, collector::Capabilities> database_caps_;  // per database, until rediscovery
+  async::Clock::time_point next_discovery_{};
+  std::set<std::string> logged_database_errors_;
   std::optional<collector::Runner> runner_;
   Backoff backoff_;
   async::Clock::time_point retry_at_{};
@@ -93,8 +113,5 @@ class Target : public std::enable_shared_from_this<Target> {
 
 // "15.4.0" from 150004, "9.6.24" from 90624.
 std::string ShortVersion(int server_version_num);
-
-// Applies a target's include/exclude lists to discovered database names.
-std::vector<std::string> FilterDatabases(const std::vector<std::string>& names, const config::DatabaseFilter& filter);
 
 }  // namespace pgpulse::target

@@ -243,3 +243,37 @@ TEST(ParseDuration, AcceptsUnitsAndRejectsJunk) {
 
 }  // namespace
 }  // namespace pgpulse::config
+
+namespace pgpulse::config {
+namespace {
+
+TEST(DatabaseFilter, NamesAndSlashDelimitedRegexes) {
+  DatabaseFilter filter;
+  EXPECT_TRUE(filter.Matches("cafe"));
+  EXPECT_FALSE(filter.Matches("template0"));
+  filter.include = {"/^svc_[0-9]+$/", "erp"};
+  filter.exclude = {"svc_13", "/_old$/"};
+  EXPECT_TRUE(filter.Matches("svc_1"));
+  EXPECT_TRUE(filter.Matches("erp"));
+  EXPECT_FALSE(filter.Matches("svc_13"));
+  EXPECT_FALSE(filter.Matches("cafe"));
+  EXPECT_FALSE(filter.Matches("erp.x"));  // a plain name matches only itself
+}
+
+TEST(ParseConfig, ValidatesDiscoveryAndBudgetSettings) {
+  EXPECT_NE(ErrorOf("targets:\n  - name: a\n    dsn: host=db\n    databases: {include: ['/([/']}\n")
+                .find("targets[0].databases.include: invalid regular expression"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("targets:\n  - name: a\n    dsn: host=db\n    max_connections: 1\n")
+                .find("max_connections: must be from 2 to 100"),
+            std::string::npos);
+  auto config = ParseConfig(
+      "targets:\n  - {name: a, dsn: host=db, max_connections: 4}\n"
+      "collectors:\n  x: {max_series: 500}\n",
+      "f");
+  EXPECT_EQ(config.targets[0].max_connections, 4);
+  EXPECT_EQ(config.collectors.at("x").max_series, 500);
+}
+
+}  // namespace
+}  // namespace pgpulse::config

@@ -1,0 +1,192 @@
+// Many targets and databases: /probe, singleflight, scrape deadlines with cache, connection budget, discovery
+// filters and cardinality caps, against the real binary and a real PostgreSQL.
+#include <gtest/gtest.h>
+
+#include <future>
+#include <thread>
+
+#include "tests/harness/exporter_process.h"
+#include "tests/harness/libpq_client.h"
+#include "tests/harness/metrics_text.h"
+#include "tests/harness/pg_cluster.h"
+#include "tests/harness/process.h"
+
+namespace pgpulse::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class ScaleTest : public ::testing::Test {
+ protected:
+  PgCluster& cluster = PgCluster::Shared();
+
+  // A config with the primary as target "primary" (plus `target_extra` lines), the given custom collector files,
+  // and `collectors:` overrides.
+  std::string Config(const std::map<std::string, std::string>& collector_files, const std::string& target_extra = "",
+                     const std::string& overrides = "", const std::string& more_targets = "") {
+    for (const auto& [file, text] : collector_files) WriteFile(dir_.path() + "/" + file, text);
+    return WriteTempFile(
+        "targets:\n"
+        "  - name: primary\n"
+        "    dsn: '" +
+            cluster.primary().Dsn(PgCluster::kReportingUser, cluster.reporting_password()) + "'\n" + target_extra +
+            more_targets + "custom_collectors: [" + dir_.path() + "]\n" +
+            (overrides.empty() ? "" : "collectors:\n" + overrides),
+        ".yml");
+  }
+
+  double Calls(const std::string& marker) {
+    return std::stod(cluster.primary().QueryValue(
+        "postgres", "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE query LIKE '%" + marker + "%'"));
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(ScaleTest, ProbeServesOnlyConfiguredTargetsAndNeverConnectsElsewhere) {
+  const auto config =
+      Config({}, "", "",
+             "  - name: standby\n    dsn: '" +
+                 cluster.standby().Dsn(PgCluster::kReportingUser, cluster.reporting_password()) + "'\n");
+  ExporterProcess exporter({"--config.file=" + config});
+  auto one = exporter.Get("/probe?target=standby");
+  ASSERT_EQ(one.status, 200);
+  EXPECT_EQ(MetricValue(one.body, "pg_up", {{"target", "standby"}}), 1);
+  EXPECT_EQ(CountSamples(one.body, "pg_up"), 1u) << "only the probed target";
+  EXPECT_FALSE(MetricValue(one.body, "pg_up", {{"target", "primary"}}));
+
+  // A DSN, a host or an unknown name: refused without any connection attempt.
+  const auto intruder = cluster.primary().Uri("probe_intruder", "x");
+  for (const std::string& target :
+       {std::string("/probe?target=") + PercentEncode(intruder),
+        std::string("/probe?target=127.0.0.1%3A") + std::to_string(cluster.primary().port()),
+        std::string("/probe?target=nope")}) {
+    auto refused = exporter.Get(target);
+    EXPECT_EQ(refused.status, 404) << target;
+    EXPECT_EQ(refused.body.find("pg_up"), std::string::npos);
+  }
+  EXPECT_EQ(exporter.Get("/probe").status, 400);
+  EXPECT_EQ(cluster.primary().LogTail(400).find("probe_intruder"), std::string::npos);
+  EXPECT_EQ(exporter.process().Output().find("probe_intruder"), std::string::npos);
+}
+
+TEST_F(ScaleTest, FourSimultaneousScrapesShareOneRefresh) {
+  const auto config = Config({{"slow.yaml", R"(name: singleflight_probe
+scope: cluster
+queries: [{sql: SELECT 1 AS singleflight_marker FROM pg_sleep(0.5)}]
+metrics: [{column: singleflight_marker, usage: gauge, name: singleflight_marker, help: A slow query.}]
+)"}});
+  ExporterProcess exporter({"--config.file=" + config});
+  exporter.Get("/metrics");  // the first refresh has run; now count from here
+  const auto before = Calls("singleflight_marker");
+  std::vector<std::future<HttpResponse>> scrapes;
+  for (int i = 0; i < 4; ++i) {
+    scrapes.push_back(std::async(std::launch::async, [&exporter] { return exporter.Get("/metrics"); }));
+  }
+  for (auto& scrape : scrapes) EXPECT_EQ(MetricValue(scrape.get().body, "singleflight_marker", {}), 1);
+  const auto after_concurrent = Calls("singleflight_marker");
+  EXPECT_EQ(after_concurrent - before, 1) << "4 simultaneous scrapes must cost one refresh";
+  exporter.Get("/metrics");
+  exporter.Get("/metrics");
+  EXPECT_EQ(Calls("singleflight_marker") - after_concurrent, 2) << "sequential scrapes each refresh";
+}
+
+TEST_F(ScaleTest, ASlowCollectorIsServedFromCacheAndTheAnswerArrivesInTime) {
+  const auto config = Config({{"slow.yaml", R"(name: slow_probe
+scope: cluster
+timeout: 10s
+queries: [{sql: SELECT 1 AS slow_marker FROM pg_sleep(1.5)}]
+metrics: [{column: slow_marker, usage: gauge, name: slow_marker, help: A slow query.}]
+)"}});
+  ExporterProcess exporter({"--config.file=" + config});
+  auto first = exporter.Get("/metrics", {{"X-Prometheus-Scrape-Timeout-Seconds", "10"}});
+  ASSERT_EQ(MetricValue(first.body, "pgpulse_collector_success", {{"collector", "slow_probe"}}), 1) << first.body;
+
+  auto hurried = exporter.Get("/metrics", {{"X-Prometheus-Scrape-Timeout-Seconds", "1"}});
+  EXPECT_LT(hurried.seconds, 1.0) << "the answer must arrive within the scrape timeout";
+  EXPECT_EQ(hurried.status, 200);
+  EXPECT_EQ(MetricValue(hurried.body, "pg_up", {{"target", "primary"}}), 1) << hurried.body;
+  EXPECT_EQ(MetricValue(hurried.body, "pgpulse_collector_success", {{"collector", "slow_probe"}}), 0);
+  EXPECT_EQ(MetricValue(hurried.body, "slow_marker", {{"target", "primary"}}), 1) << "served from cache";
+  auto age = MetricValue(hurried.body, "pgpulse_collector_cache_age_seconds", {{"collector", "slow_probe"}});
+  ASSERT_TRUE(age);
+  EXPECT_GT(*age, 0);
+  EXPECT_EQ(MetricValue(hurried.body, "pgpulse_collector_success", {{"collector", "stat_activity"}}), 1);
+  // The dropped query's backend sleeps on until PostgreSQL notices the closed client; later tests count sessions.
+  for (int i = 0; i < 40; ++i) {
+    if (cluster.primary().QueryValue("postgres",
+                                     "SELECT count(*) FROM pg_stat_activity WHERE query LIKE "
+                                     "'%slow_marker FROM pg_sleep%' AND pid <> pg_backend_pid()") == "0") {
+      break;
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+}
+
+TEST_F(ScaleTest, DatabaseVisitsStayWithinTheConnectionBudget) {
+  // Each visit reports how many pgpulse sessions its role holds at that moment.
+  const auto config = Config({{"sessions.yaml", R"(name: session_probe
+scope: database
+queries:
+  - sql: |
+      SELECT current_database() AS datname, count(*) AS sessions
+      FROM pg_stat_activity WHERE usename = current_user AND application_name = 'pgpulse'
+metrics:
+  - {column: datname, usage: label}
+  - {column: sessions, usage: gauge, name: probe_pgpulse_sessions, help: pgpulse sessions during the visit.}
+)"}},
+                             "    max_connections: 2\n");
+  ExporterProcess exporter({"--config.file=" + config});
+  const auto body = exporter.Get("/metrics").body;
+  size_t databases = 0;
+  for (const auto& sample : ParseSamples(body)) {
+    if (sample.name != "probe_pgpulse_sessions") continue;
+    ++databases;
+    EXPECT_LE(sample.value, 2) << sample.labels.at("datname");
+  }
+  EXPECT_EQ(databases, 4u) << "postgres, cafe, erp and treasury are all visited\n" << body;
+  // More databases than visiting connections: none is kept open after its visit.
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(cluster.primary().QueryValue("postgres",
+                                         "SELECT count(*) FROM pg_stat_activity WHERE usename = 'reporting' "
+                                         "AND application_name = 'pgpulse'"),
+            "1");
+}
+
+TEST_F(ScaleTest, DiscoveryFollowsIncludeAndExcludeLists) {
+  const auto config = Config({{"dbs.yaml", R"(name: database_probe
+scope: database
+queries: [{sql: 'SELECT current_database() AS datname, 1 AS visited'}]
+metrics:
+  - {column: datname, usage: label}
+  - {column: visited, usage: gauge, name: probe_visited, help: 1 per visited database.}
+)"}},
+                             "    databases: {include: ['/^(cafe|erp|treasury)$/'], exclude: [erp]}\n");
+  ExporterProcess exporter({"--config.file=" + config});
+  const auto body = exporter.Get("/metrics").body;
+  EXPECT_EQ(CountSamples(body, "probe_visited"), 2u) << body;
+  EXPECT_TRUE(MetricValue(body, "probe_visited", {{"datname", "cafe"}}));
+  EXPECT_TRUE(MetricValue(body, "probe_visited", {{"datname", "treasury"}}));
+}
+
+TEST_F(ScaleTest, MaxSeriesCapsACollectorCountsAndLogsOnce) {
+  const auto config = Config({{"many.yaml", R"(name: many_rows
+scope: cluster
+queries: [{sql: 'SELECT g::text AS n, g AS v FROM generate_series(1, 50) g'}]
+metrics:
+  - {column: n, usage: label}
+  - {column: v, usage: gauge, name: probe_many, help: Fifty rows.}
+)"}},
+                             "", "  many_rows: {max_series: 10}\n");
+  ExporterProcess exporter({"--config.file=" + config});
+  exporter.Get("/metrics");
+  const auto body = exporter.Get("/metrics").body;
+  EXPECT_EQ(CountSamples(body, "probe_many"), 10u);
+  EXPECT_EQ(MetricValue(body, "pgpulse_collector_series_limit_hits_total", {{"collector", "many_rows"}}), 2);
+  const auto output = exporter.process().Output();
+  EXPECT_EQ(output.find("collector hit max_series"), output.rfind("collector hit max_series")) << "logged once:\n"
+                                                                                               << output;
+}
+
+}  // namespace
+}  // namespace pgpulse::testing

@@ -61,7 +61,10 @@ Target::Target(asio::any_io_executor executor, config::TargetConfig config, Targ
 
 void Target::Shutdown() {
   conn_.Close();
-  for (auto& slot : slots_) slot->conn.Close();
+  for (auto& slot : slots_) {
+    slot->idle_timer.cancel();
+    slot->conn.Close();
+  }
   state_ = State::kDown;
 }
 
@@ -185,6 +188,21 @@ asio::awaitable<void> Target::Collect(Clock::time_point deadline, collector::Col
   if (settings_.collectors->has_database_scope) co_await CollectDatabases(deadline, out);
 }
 
+void Target::CloseWhenIdle(DatabaseSlot& slot) {
+  slot.idle_timer.expires_after(settings_.idle_timeout);
+  // A new visit cancels the timer; a destroyed target aborts it, so the handler only touches a live slot.
+  slot.idle_timer.async_wait([&slot, weak = weak_from_this()](const boost::system::error_code& ec) {
+    if (ec || weak.expired()) return;
+    slot.conn.Close();
+  });
+}
+
+int Target::open_connections() const {
+  int open = conn_.IsOpen() ? 1 : 0;
+  for (const auto& slot : slots_) open += slot->conn.IsOpen() ? 1 : 0;
+  return open;
+}
+
 asio::awaitable<void> Target::Discover(Clock::time_point deadline) {
   std::string sql = "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1";
   std::vector<std::optional<std::string>> no_params;
@@ -287,9 +305,14 @@ asio::awaitable<void> Target::VisitQueue(DatabaseSlot& slot, std::deque<std::str
       runner_->ServeCached(collector::Scope::kDatabase, database, out);
       continue;
     }
+    slot.idle_timer.cancel();
     co_await runner_->Run(collector::Scope::kDatabase, database, slot.conn, database_caps_[database], deadline, out);
     // With more databases than connections a connection is rarely reused, so it is not kept open between visits.
-    if (databases_.size() > slots_.size()) slot.conn.Close();
+    if (databases_.size() > slots_.size()) {
+      slot.conn.Close();
+    } else {
+      CloseWhenIdle(slot);
+    }
   }
 }
 

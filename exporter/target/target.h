@@ -2,6 +2,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <deque>
 #include <memory>
 #include <set>
@@ -27,6 +28,8 @@ struct TargetSettings {
   std::chrono::milliseconds discovery_interval{300000};  // how often pg_database is read again
   // Time one refresh may spend visiting databases; the rest wait for the next refresh (oldest results first).
   std::chrono::milliseconds database_budget{3000};
+  // A visiting connection kept open (few databases) is closed after this long unused, e.g. when scrapes stop.
+  std::chrono::milliseconds idle_timeout{300000};
 };
 
 // What one refresh of a target learned.
@@ -62,6 +65,8 @@ class Target : public std::enable_shared_from_this<Target> {
   State state() const { return state_; }
   bool tried() const { return tried_; }
   const Snapshot& last() const { return last_; }
+  // Open connections to this instance right now (the main one and visiting ones), for tests and the status page.
+  int open_connections() const;
   void Shutdown();
 
  private:
@@ -75,10 +80,12 @@ class Target : public std::enable_shared_from_this<Target> {
 
   // One of the connections that visit service databases in turn. It is reconnected to each database it visits.
   struct DatabaseSlot {
-    explicit DatabaseSlot(boost::asio::any_io_executor executor) : conn(executor) {}
+    explicit DatabaseSlot(boost::asio::any_io_executor executor) : conn(executor), idle_timer(executor) {}
     pg::Connection conn;
     std::string database;  // what conn is connected to
+    boost::asio::steady_timer idle_timer;
   };
+  void CloseWhenIdle(DatabaseSlot& slot);
   struct WorkerGroup {
     std::size_t running = 0;
     async::Event finished;

@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "exporter/collector/loader.h"
 #include "exporter/config/dsn.h"
 #include "tests/harness/pg_cluster.h"
 #include "tests/pg/async_run.h"
@@ -102,6 +103,32 @@ TEST_F(TargetTest, ConcurrentRefreshesShareOne) {
   EXPECT_NE(target->StartRefresh(Clock::now() + std::chrono::seconds(10)), a);  // finished: the next one is new
   io.restart();
   io.run();
+}
+
+TEST_F(TargetTest, KeptDatabaseConnectionsCloseWhenIdle) {
+  auto definition = collector::ParseDefinition(R"(
+name: visit
+scope: database
+queries: [{sql: 'SELECT current_database() AS datname, 1 AS v'}]
+metrics: [{column: datname, usage: label}, {column: v, usage: gauge, name: v, help: h}]
+)",
+                                               "visit.yaml");
+  config::TargetConfig config;
+  config.name = "primary";
+  config.conn = config::ParseDsn(cluster.primary().Dsn(PgCluster::kReportingUser, cluster.reporting_password()));
+  config.databases.include = {"cafe"};  // one database, fewer than the visiting connections: it is kept
+  TargetSettings settings;
+  settings.collectors = collector::BuildCollectorSet({definition}, {});
+  settings.idle_timeout = std::chrono::milliseconds(300);
+  auto target = std::make_shared<Target>(io.get_executor(), config, settings);
+  auto refresh = target->StartRefresh(Clock::now() + std::chrono::seconds(10));
+  // Run until the refresh is done, but not until the idle timer fires: look right after the refresh.
+  while (!refresh->done.is_set()) io.run_one();
+  EXPECT_EQ(refresh->snapshot.collected.samples.size(), 1u);
+  EXPECT_EQ(target->open_connections(), 2);
+  io.restart();
+  io.run();  // the idle timer is the only work left
+  EXPECT_EQ(target->open_connections(), 1);
 }
 
 }  // namespace

@@ -161,18 +161,17 @@ asio::awaitable<void> Target::Connect(Clock::time_point deadline) {
 }
 
 asio::awaitable<Snapshot> Target::Probe(Clock::time_point deadline) {
-  std::string sql = "SELECT current_setting('server_version_num'), version(), pg_is_in_recovery()";
+  std::string sql = "SELECT current_setting('server_version_num'), version()";
   std::vector<std::optional<std::string>> no_params;
   auto result = co_await conn_.Query(std::move(sql), std::move(no_params), deadline);
   Snapshot snapshot;
-  if (result.rows.size() != 1 || result.rows[0].size() != 3 || !result.rows[0][0] || !result.rows[0][1]) {
+  if (result.rows.size() != 1 || result.rows[0].size() != 2 || !result.rows[0][0] || !result.rows[0][1]) {
     throw pg::PgError(pg::ErrorKind::kQuery, "unexpected answer to the version query");
   }
   snapshot.up = true;
   snapshot.server_version_num = std::stoi(*result.rows[0][0]);
   snapshot.version = *result.rows[0][1];
   snapshot.short_version = ShortVersion(snapshot.server_version_num);
-  snapshot.is_replica = result.rows[0][2] == "t";
   co_return snapshot;
 }
 

@@ -38,7 +38,7 @@ struct Snapshot {
   int server_version_num = 0;
   std::string version;        // version()
   std::string short_version;  // "15.4.0", postgres_exporter's format
-  std::string error;  // why up is 0; never holds a secret
+  std::string error;          // why up is 0; never holds a secret
   double duration_seconds = 0;
   collector::Collected collected;
 };

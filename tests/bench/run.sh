@@ -58,14 +58,18 @@ if [[ ${BENCH_SKIP_BUILD:-0} != 1 ]]; then
   cmake --build "$build" --target pgpulse -j"$(nproc)" >&2 || die "cmake --build $build --target pgpulse failed"
 fi
 build=$(cd "$build" && pwd)
-pgpulse_bin=$build/pgpulse
-[[ -x $pgpulse_bin ]] || die "$pgpulse_bin does not exist"
+[[ -x $build/pgpulse ]] || die "$build/pgpulse does not exist"
 out=${BENCH_OUT:-$build/pgpulse-bench-results.txt}
 build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
 
 # --- scratch space and clean-up --------------------------------------------------------------------------------------
 work=$(mktemp -d /tmp/pgpulse-bench.XXXXXX)
 chmod 755 "$work"  # the server runs as nobody when we are root; secrets below are 0600 and root's
+# Every phase runs this copy, so a rebuild in the build dir during the run cannot mix two binaries.
+pgpulse_bin=$work/pgpulse
+cp "$build/pgpulse" "$pgpulse_bin"
+pgpulse_built=$(date -u -r "$build/pgpulse" '+%Y-%m-%d %H:%M UTC')
+tree=$(git -C "$repo" describe --always --dirty 2>/dev/null || echo '?')
 pgdata=$work/pgdata
 sock=$work/sock
 pglog=$work/postgresql.log
@@ -572,7 +576,7 @@ report() {
   echo "pgpulse vs postgres_exporter: side-by-side benchmark ($(date -u '+%Y-%m-%d %H:%M UTC'))"
   echo
   echo "machine     $(nproc) CPUs ($(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)), $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, Linux $(uname -r), Debian $(cat /etc/debian_version 2>/dev/null || echo '?')"
-  echo "pgpulse     $(first_line "$pgpulse_bin" --version), $build_type build, built $(date -u -r "$pgpulse_bin" '+%Y-%m-%d %H:%M UTC') from a tree at $(git -C "$repo" describe --always --dirty 2>/dev/null || echo '?')"
+  echo "pgpulse     $(first_line "$pgpulse_bin" --version), $build_type build, built $pgpulse_built, tree $tree at the start"
   echo "            config: one target (DSN to the postgres database), default collectors"
   echo "peer        $(first_line "$peer_bin" --version)"
   echo "            --auto-discover-databases $peer_queries_note"

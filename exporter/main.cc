@@ -4,10 +4,10 @@
 #include <system_error>
 
 #include "exporter/app/app.h"
+#include "exporter/app/configuration.h"
 #include "exporter/cli/flags.h"
 #include "exporter/collector/loader.h"
 #include "exporter/collector/reference.h"
-#include "exporter/collector/runner.h"
 #include "exporter/config/config.h"
 #include "exporter/log/log.h"
 #include "pgpulse/version.h"
@@ -44,21 +44,18 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  config::Config config;
-  std::shared_ptr<const collector::CollectorSet> collectors;
+  app::Configuration configuration;
   try {
-    config = config::ResolveConfig(flags.config_file, config::ProcessEnvironment());
-    collectors = collector::BuildCollectorSet(collector::LoadCollectors(config.custom_collectors), config.collectors);
-    collector::CheckTargetLabels(*collectors, config.targets);
+    configuration = app::LoadConfiguration(flags.config_file, config::ProcessEnvironment());
   } catch (const config::ConfigError& e) {
     log::Error("invalid configuration", {{"err", e.what()}});
     return kExitFailure;
   }
-  log::Info("collectors loaded", {{"count", std::to_string(collectors->definitions.size())}});
+  log::Info("collectors loaded", {{"count", std::to_string(configuration.collectors->definitions.size())}});
 
   // One io_context on one thread: libpq, HTTP and timers are all non-blocking, and a single thread needs no locks.
   boost::asio::io_context io(1);
-  auto app = std::make_shared<app::App>(io, flags, std::move(config), std::move(collectors));
+  auto app = std::make_shared<app::App>(io, flags, std::move(configuration));
   try {
     app->Start();
   } catch (const std::invalid_argument& e) {

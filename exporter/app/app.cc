@@ -1,5 +1,6 @@
 #include "exporter/app/app.h"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <csignal>
@@ -13,14 +14,62 @@ namespace pgpulse::app {
 namespace asio = boost::asio;
 using async::Clock;
 
-App::App(asio::io_context& io, cli::Flags flags, config::Config config,
-         std::shared_ptr<const collector::CollectorSet> collectors)
-    : io_(io), flags_(std::move(flags)), config_(std::move(config)), signals_(io, SIGINT, SIGTERM, SIGHUP) {
+namespace {
+
+double UnixNow() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+
+}  // namespace
+
+App::App(asio::io_context& io, cli::Flags flags, Configuration configuration)
+    : io_(io),
+      flags_(std::move(flags)),
+      configuration_(std::move(configuration)),
+      signals_(io, SIGINT, SIGTERM, SIGHUP) {
+  for (const auto& target : configuration_.config.targets) targets_.push_back(NewTarget(target));
+  reload_status_.success_timestamp_seconds = UnixNow();
+}
+
+std::shared_ptr<target::Target> App::NewTarget(const config::TargetConfig& config) const {
   target::TargetSettings settings;
-  settings.collectors = std::move(collectors);
-  for (const auto& target : config_.targets) {
-    targets_.push_back(std::make_shared<target::Target>(io_.get_executor(), target, settings));
+  settings.collectors = configuration_.collectors;
+  return std::make_shared<target::Target>(io_.get_executor(), config, settings);
+}
+
+std::optional<std::string> App::Reload() {
+  Configuration next;
+  try {
+    next = LoadConfiguration(flags_.config_file, config::ProcessEnvironment());
+  } catch (const std::exception& e) {  // ConfigError, and anything unforeseen: a reload must not end the process
+    reload_status_.successful = false;
+    log::Error("configuration reload rejected; the running configuration stays", {{"err", e.what()}});
+    return std::string(e.what());
   }
+  const bool same_collectors = next.collectors_fingerprint == configuration_.collectors_fingerprint;
+  configuration_ = std::move(next);
+  std::vector<std::shared_ptr<target::Target>> targets;
+  int kept = 0;
+  for (const auto& config : configuration_.config.targets) {
+    auto old = std::find_if(targets_.begin(), targets_.end(), [&](const auto& t) { return t->name() == config.name; });
+    if (old != targets_.end() && same_collectors && (*old)->config().SameAs(config)) {
+      (*old)->ReloadCredentials();
+      targets.push_back(*old);
+      targets_.erase(old);
+      ++kept;
+      continue;
+    }
+    targets.push_back(NewTarget(config));
+    targets.back()->Start();
+  }
+  // What is left was removed or changed: a scrape still waiting on one of them keeps it alive until it is done.
+  for (auto& gone : targets_) gone->Shutdown();
+  const auto replaced = targets.size() - static_cast<std::size_t>(kept);
+  targets_ = std::move(targets);
+  reload_status_ = {true, UnixNow()};
+  log::Info("configuration reloaded", {{"targets", std::to_string(targets_.size())},
+                                       {"kept", std::to_string(kept)},
+                                       {"started", std::to_string(replaced)},
+                                       {"collectors_changed", same_collectors ? "false" : "true"}});
+  return std::nullopt;
 }
 
 void App::Start() {
@@ -34,7 +83,7 @@ void App::Start() {
                           {"telemetry_path", flags_.telemetry_path},
                           {"targets", std::to_string(targets_.size())}});
   // A first attempt right away, so /readyz and the status page know each target's state before the first scrape.
-  for (auto& target : targets_) target->StartRefresh(Clock::now() + std::chrono::seconds(10));
+  for (auto& target : targets_) target->Start();
   WatchSignals();
 }
 
@@ -49,8 +98,8 @@ void App::WatchSignals() {
   signals_.async_wait([self = shared_from_this()](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     if (signal == SIGHUP) {
-      // Reloading arrives with credential rotation; until then say so rather than silently ignoring the signal.
-      log::Warn("SIGHUP received: configuration reload is not supported yet; restart pgpulse to apply changes");
+      log::Info("SIGHUP received: reloading the configuration");
+      self->Reload();
       self->WatchSignals();
       return;
     }
@@ -60,6 +109,12 @@ void App::WatchSignals() {
 
 asio::awaitable<http::Response> App::Handle(std::shared_ptr<App> self, http::Request request) {
   if (!self) co_return http::Response{503, "text/plain; charset=utf-8", "shutting down\n", {}};
+  if (request.path == "/-/reload") {
+    if (request.method != "POST" && request.method != "PUT") {
+      co_return http::Response{405, "text/plain; charset=utf-8", "use POST\n", {{"Allow", "POST, PUT"}}};
+    }
+    co_return self->ServeReload();
+  }
   if (request.method != "GET" && request.method != "HEAD") {
     co_return http::Response{405, "text/plain; charset=utf-8", "method not allowed\n", {{"Allow", "GET, HEAD"}}};
   }
@@ -104,11 +159,13 @@ asio::awaitable<http::Response> App::ServeMetrics(const http::Request& request,
   for (auto& target : targets) refreshes.push_back(target->StartRefresh(refresh_deadline));
 
   metrics::Exposition out;
-  WriteProcessMetrics(out);
+  WriteProcessMetrics(reload_status_, out);
+  std::vector<const collector::Collected*> collected;
   for (std::size_t i = 0; i < targets.size(); ++i) {
     // All refreshes run concurrently; waiting on them in turn costs no more than waiting for the slowest.
     if (co_await refreshes[i]->done.Wait(deadline)) {
       WriteTargetMetrics(*targets[i], refreshes[i]->snapshot, out);
+      collected.push_back(&refreshes[i]->snapshot.collected);
     } else {
       target::Snapshot late;
       late.error = "scrape deadline exceeded";
@@ -116,7 +173,17 @@ asio::awaitable<http::Response> App::ServeMetrics(const http::Request& request,
       WriteTargetMetrics(*targets[i], late, out);
     }
   }
-  co_return http::Response{200, metrics::kTextContentType, out.Serialize(), {}};
+  // The per-scrape series go through prometheus-cpp; the collectors' cached text is spliced in after them.
+  http::Response response{200, metrics::kTextContentType, out.Serialize(), {}};
+  collector::AppendCollectedFamilies(collected, response.body);
+  co_return response;
+}
+
+http::Response App::ServeReload() {
+  // Prometheus' own answer: 200 when applied, 500 with the reason when rejected. The reason names a file, line and
+  // key, never a value from a DSN or secret.
+  if (auto error = Reload()) return {500, "text/plain; charset=utf-8", "failed to reload config: " + *error + "\n", {}};
+  return {200, "text/plain; charset=utf-8", "config reloaded\n", {}};
 }
 
 http::Response App::ServeReady() const {

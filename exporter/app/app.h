@@ -3,8 +3,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
+#include "exporter/app/configuration.h"
+#include "exporter/app/scrape.h"
 #include "exporter/cli/flags.h"
 #include "exporter/collector/runner.h"
 #include "exporter/config/config.h"
@@ -16,13 +20,17 @@ namespace pgpulse::app {
 // Wires the pieces: the targets, the HTTP endpoints, and the signals. Lives on the one io_context thread.
 class App : public std::enable_shared_from_this<App> {
  public:
-  App(boost::asio::io_context& io, cli::Flags flags, config::Config config,
-      std::shared_ptr<const collector::CollectorSet> collectors);
+  App(boost::asio::io_context& io, cli::Flags flags, Configuration configuration);
 
   // Binds the listener (throws std::system_error naming the address), starts each target's first connection
   // attempt, and handles SIGINT/SIGTERM (stop) and SIGHUP.
   void Start();
   void Stop();
+
+  // Reads the configuration again (SIGHUP, POST /-/reload) and applies it only when all of it is valid. Targets
+  // whose settings did not change keep their connections and caches; others are replaced. Returns why a reload
+  // was rejected, or nullopt; a rejected reload leaves the running configuration as it was.
+  std::optional<std::string> Reload();
 
  private:
   // Static, holding the App in the coroutine frame: a request in flight keeps the App alive, while the server's
@@ -33,13 +41,17 @@ class App : public std::enable_shared_from_this<App> {
                                                       std::vector<std::shared_ptr<target::Target>> targets);
   http::Response ServeProbe(const http::Request& request, std::shared_ptr<target::Target>& found) const;
   http::Response ServeReady() const;
+  http::Response ServeReload();
   http::Response ServeStatusPage() const;
   void WatchSignals();
 
+  std::shared_ptr<target::Target> NewTarget(const config::TargetConfig& config) const;
+
   boost::asio::io_context& io_;
   cli::Flags flags_;
-  config::Config config_;
+  Configuration configuration_;
   std::vector<std::shared_ptr<target::Target>> targets_;
+  ReloadStatus reload_status_;
   std::shared_ptr<http::Server> server_;
   boost::asio::signal_set signals_;
 };

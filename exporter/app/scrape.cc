@@ -33,12 +33,35 @@ void WriteTargetMetrics(const target::Target& target, const target::Snapshot& sn
   out.Gauge("pg_up", "Whether the connection used for this scrape worked (1) or not (0).", labels, snapshot.up ? 1 : 0);
   out.Gauge("pgpulse_scrape_duration_seconds", "Time this scrape spent on the target.", labels,
             snapshot.duration_seconds);
+  const auto& credentials = target.credentials();
+  out.Counter("pgpulse_auth_failures_total", "Connection attempts the server rejected for their credentials.", labels,
+              static_cast<double>(credentials.auth_failures()));
+  for (bool success : {true, false}) {
+    auto result = labels;
+    result["result"] = success ? "success" : "failure";
+    out.Counter("pgpulse_credential_reloads_total",
+                "Times the credentials were read again (a file changed, a login failed, a reload), by outcome.", result,
+                static_cast<double>(credentials.reloads(success)));
+  }
+  if (credentials.last_change_seconds() > 0) {
+    out.Gauge("pgpulse_credential_last_change_timestamp_seconds",
+              "Time the credentials in use last changed (their file's modification time), in Unix seconds.", labels,
+              credentials.last_change_seconds());
+  }
   if (target.config().storage_limit_bytes) {
     out.Gauge("pg_target_storage_limit_bytes", "Storage the target's volume holds, from the pgpulse config.", labels,
               static_cast<double>(*target.config().storage_limit_bytes));
   }
-  collector::WriteCollected(snapshot.collected, labels, out);
+  collector::WriteCollectorStatus(snapshot.collected, labels, out);
   if (snapshot.up) {
+    auto role = labels;
+    role["rolname"] = snapshot.role;
+    role["superuser"] = snapshot.superuser ? "true" : "false";
+    role["pg_monitor"] = snapshot.pg_monitor ? "true" : "false";
+    out.Gauge("pgpulse_target_role_info",
+              "The role pgpulse is logged in as; labels tell whether it is a superuser "
+              "and has pg_monitor's privileges.",
+              role, 1);
     auto info = labels;
     info["short_version"] = snapshot.short_version;
     info["version"] = snapshot.version;
@@ -48,9 +71,14 @@ void WriteTargetMetrics(const target::Target& target, const target::Snapshot& sn
   }
 }
 
-void WriteProcessMetrics(metrics::Exposition& out) {
+void WriteProcessMetrics(const ReloadStatus& reload, metrics::Exposition& out) {
   out.Gauge("pgpulse_build_info", "pgpulse version and source revision; the value is always 1.",
             {{"version", kVersion}, {"revision", kRevision}}, 1);
+  out.Gauge("pgpulse_config_last_reload_successful",
+            "Whether the last configuration reload was applied (1) or rejected (0).", {}, reload.successful ? 1 : 0);
+  out.Gauge("pgpulse_config_last_reload_success_timestamp_seconds",
+            "Time the configuration was last loaded successfully, at start or by a reload, in Unix seconds.", {},
+            reload.success_timestamp_seconds);
 }
 
 }  // namespace pgpulse::app

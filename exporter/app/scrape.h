@@ -18,7 +18,13 @@ std::chrono::milliseconds ScrapeBudget(const std::map<std::string, std::string>&
 // Writes one target's series. `snapshot` is this scrape's refresh result.
 void WriteTargetMetrics(const target::Target& target, const target::Snapshot& snapshot, metrics::Exposition& out);
 
-// Process-level series (build info).
-void WriteProcessMetrics(metrics::Exposition& out);
+// How the last configuration reload went; at start, the initial load counts as one that succeeded.
+struct ReloadStatus {
+  bool successful = true;
+  double success_timestamp_seconds = 0;  // Unix time
+};
+
+// Process-level series (build info, configuration reloads).
+void WriteProcessMetrics(const ReloadStatus& reload, metrics::Exposition& out);
 
 }  // namespace pgpulse::app

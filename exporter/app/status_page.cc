@@ -43,8 +43,8 @@ std::string RenderStatusPage(const std::vector<std::shared_ptr<target::Target>>&
   page += " (" + HtmlEscape(kRevision) + ") &middot; <a href=\"" + HtmlEscape(telemetry_path) +
           "\">metrics</a> &middot; <a href=\"/healthz\">healthz</a> &middot; <a href=\"/readyz\">readyz</a></p>\n";
   page +=
-      "<table>\n<tr><th>target</th><th>dsn</th><th>state</th><th>up</th><th>version</th><th>last refresh</th>"
-      "<th>last error</th></tr>\n";
+      "<table>\n<tr><th>target</th><th>dsn</th><th>state</th><th>up</th><th>role</th><th>version</th>"
+      "<th>last refresh</th><th>auth failures</th><th>last error</th></tr>\n";
   for (const auto& target : targets) {
     const auto& last = target->last();
     char duration[32];
@@ -52,8 +52,12 @@ std::string RenderStatusPage(const std::vector<std::shared_ptr<target::Target>>&
     page += "<tr><td>" + HtmlEscape(target->name()) + "</td><td>" + HtmlEscape(target->config().redacted_dsn) +
             "</td><td>" + HtmlEscape(target::StateName(target->state())) + "</td>";
     page += last.up ? "<td class=\"up\">1</td>" : "<td class=\"down\">0</td>";
-    page += "<td>" + HtmlEscape(last.short_version) + "</td><td>" + (target->tried() ? duration : "never") +
-            "</td><td>" + HtmlEscape(last.error) + "</td></tr>\n";
+    std::string role = HtmlEscape(last.role);
+    if (last.up && !last.pg_monitor) role += " (no pg_monitor)";
+    page += "<td>" + role + "</td><td>" + HtmlEscape(last.short_version) + "</td><td>" +
+            (target->tried() ? duration : "never") + "</td><td>" +
+            std::to_string(target->credentials().auth_failures()) + "</td><td>" + HtmlEscape(last.error) +
+            "</td></tr>\n";
   }
   page += "</table>\n";
   // Per collector: whether it ran, how long it took, and whether the answer came from its cache.

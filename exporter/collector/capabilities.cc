@@ -1,25 +1,30 @@
 #include "exporter/collector/capabilities.h"
 
 #include "exporter/collector/rows.h"
+#include "exporter/collector/runner.h"
 
 namespace pgpulse::collector {
 namespace asio = boost::asio;
 
-asio::awaitable<Capabilities> DetectCapabilities(pg::Connection& conn, std::vector<std::string> functions,
-                                                 async::Clock::time_point deadline) {
+asio::awaitable<Capabilities> DetectCapabilities(pg::Connection& conn, CapabilityNeeds needs,
+                                                 std::optional<bool> known_replica, async::Clock::time_point deadline) {
   Capabilities caps;
   caps.server_version = conn.session().server_version;
   // Named locals: g++ 12 mishandles temporaries that live across a co_await.
-  std::string sql = "SELECT pg_is_in_recovery()";
   std::vector<std::optional<std::string>> no_params;
-  auto state = co_await conn.Query(std::move(sql), std::move(no_params), deadline);
-  caps.is_replica = state.rows.at(0).at(0) == "t";
-  std::string extensions_sql =
-      "SELECT e.extname, n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace";
-  std::vector<std::optional<std::string>> none;
-  auto extensions = co_await conn.Query(std::move(extensions_sql), std::move(none), deadline);
-  for (const auto& row : extensions.rows) caps.extensions[row.at(0).value_or("")] = row.at(1).value_or("");
-  for (const auto& function : functions) {
+  if (known_replica) {
+    caps.is_replica = *known_replica;
+  } else {
+    std::string sql = "SELECT pg_is_in_recovery()";
+    auto state = co_await conn.Query(std::move(sql), no_params, deadline);
+    caps.is_replica = state.rows.at(0).at(0) == "t";
+  }
+  if (needs.extensions) {
+    std::string sql = "SELECT e.extname, n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace";
+    auto extensions = co_await conn.Query(std::move(sql), no_params, deadline);
+    for (const auto& row : extensions.rows) caps.extensions[row.at(0).value_or("")] = row.at(1).value_or("");
+  }
+  for (const auto& function : needs.functions) {
     // to_regprocedure first: has_function_privilege raises an error for a function that does not exist.
     std::string check =
         "SELECT to_regprocedure($1) IS NOT NULL AND has_function_privilege(to_regprocedure($1)::oid, 'EXECUTE')";

@@ -22,8 +22,12 @@ struct Capabilities {
   std::map<std::string, bool> functions;          // regprocedure text -> exists and is executable
 };
 
-// Runs the detection queries. `functions` are the regprocedure texts that collectors require.
-boost::asio::awaitable<Capabilities> DetectCapabilities(pg::Connection& conn, std::vector<std::string> functions,
+struct CapabilityNeeds;
+
+// Runs the detection queries that `needs` calls for. A server is a replica or not for all its databases, so a
+// database's visit passes what the target's own connection found as `known_replica` and saves that query.
+boost::asio::awaitable<Capabilities> DetectCapabilities(pg::Connection& conn, CapabilityNeeds needs,
+                                                        std::optional<bool> known_replica,
                                                         async::Clock::time_point deadline);
 
 // Why `def` cannot run on a connection with `caps` ("replica", "primary", "unsupported_version",

@@ -41,6 +41,7 @@ struct Definition {
   std::string name;
   std::string help;
   std::string origin;  // file it came from, for messages
+  std::string source;  // the YAML text it was parsed from: a reload compares it to tell whether the collector changed
   Scope scope = Scope::kCluster;
   std::chrono::milliseconds ttl{0};
   std::chrono::milliseconds timeout{5000};

@@ -152,6 +152,7 @@ Definition ParseDefinition(const std::string& yaml_text, const std::string& orig
                 "metrics", "top", "max_series"});
   Definition def;
   def.origin = origin;
+  def.source = yaml_text;
   for (const char* required : {"name", "scope", "queries", "metrics"}) {
     if (!root[required]) v.Fail(root, required, "is required");
   }
@@ -248,6 +249,11 @@ void ValidateSet(const std::vector<Definition>& definitions) {
     }
     for (const auto& column : def.columns) {
       if (column.usage == Usage::kLabel) continue;
+      // The engine writes these itself; a collector exporting one would put a family in the output twice.
+      if (column.name.rfind("pgpulse_", 0) == 0 || column.name == "pg_up" || column.name == "pg_static" ||
+          column.name == "pg_server_version_num" || column.name == "pg_target_storage_limit_bytes") {
+        throw ConfigError(def.origin + ": metrics: " + column.name + " is reserved for pgpulse's own series");
+      }
       auto [use, first] = metrics.emplace(column.name, MetricUse{column.usage, column.help, &def});
       if (first || use->second.definition == &def) continue;
       if (use->second.usage != column.usage || use->second.help != column.help) {

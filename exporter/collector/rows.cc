@@ -4,6 +4,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "exporter/metrics/text.h"
+
 namespace pgpulse::collector {
 namespace {
 
@@ -84,18 +86,38 @@ std::size_t DropDuplicateLabelSets(std::vector<Row>& rows) {
   return before - rows.size();
 }
 
-void AppendSamples(const Definition& def, const std::vector<Row>& rows, std::vector<metrics::Sample>& out) {
-  for (const auto& row : rows) {
-    std::size_t index = 0;
-    for (const auto& mapping : def.columns) {
-      if (mapping.usage == Usage::kLabel) continue;
-      const auto& value = row.values[index++];
-      if (!value) continue;
-      out.push_back(metrics::Sample{mapping.name, mapping.help,
-                                    mapping.usage == Usage::kCounter ? metrics::Type::kCounter : metrics::Type::kGauge,
-                                    row.labels, *value});
-    }
+std::shared_ptr<const RenderedResult> RenderRows(const Definition& def, const std::vector<Row>& rows,
+                                                 const metrics::Labels& target_labels) {
+  auto rendered = std::make_shared<RenderedResult>();
+  std::vector<const ColumnMapping*> values;
+  for (const auto& mapping : def.columns) {
+    if (mapping.usage != Usage::kLabel) values.push_back(&mapping);
   }
+  rendered->lines.resize(values.size());
+  std::vector<metrics::LabelRef> labels;
+  for (const auto& row : rows) {
+    std::size_t samples = 0;
+    for (const auto& value : row.values) samples += value ? 1 : 0;
+    if (rendered->series + samples > def.max_series) {
+      rendered->truncated = true;
+      break;
+    }
+    // Both label sets are sorted maps with distinct names (the config forbids clashes): merged, they come out in
+    // name order, as Exposition writes them.
+    labels.clear();
+    auto own = row.labels.begin();
+    auto target = target_labels.begin();
+    while (own != row.labels.end() || target != target_labels.end()) {
+      const bool take_own = target == target_labels.end() || (own != row.labels.end() && own->first < target->first);
+      const auto& [name, value] = take_own ? *own++ : *target++;
+      labels.emplace_back(name, value);
+    }
+    for (std::size_t v = 0; v < values.size(); ++v) {
+      if (row.values[v]) metrics::AppendSample(rendered->lines[v], values[v]->name, labels, *row.values[v]);
+    }
+    rendered->series += samples;
+  }
+  return rendered;
 }
 
 }  // namespace pgpulse::collector

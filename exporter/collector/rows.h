@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,8 +25,17 @@ const QueryVariant* SelectVariant(const Definition& def, int server_version);
 // the mapping differ, or a value column is not numeric.
 std::vector<Row> MapRows(const Definition& def, const pg::Result& result);
 
-// Turns rows into samples; NULL values produce no sample.
-void AppendSamples(const Definition& def, const std::vector<Row>& rows, std::vector<metrics::Sample>& out);
+// One collector's result in one database (or the cluster), rendered as exposition lines that carry the target's
+// labels. Built once per query run and immutable after: the cache keeps it, and every scrape that serves it shares it.
+struct RenderedResult {
+  std::vector<std::string> lines;  // per value column, in the definition's order: that family's sample lines
+  std::size_t series = 0;          // sample lines in all of `lines`
+  bool truncated = false;          // rows beyond the definition's max_series were left out
+};
+
+// Renders rows with `target_labels` added to each; NULL values produce no sample. Stops at def.max_series samples.
+std::shared_ptr<const RenderedResult> RenderRows(const Definition& def, const std::vector<Row>& rows,
+                                                 const metrics::Labels& target_labels);
 
 // Removes rows whose labels equal an earlier row's, keeping the first; returns how many were removed.
 std::size_t DropDuplicateLabelSets(std::vector<Row>& rows);

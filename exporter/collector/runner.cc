@@ -4,6 +4,7 @@
 
 #include "exporter/collector/rows.h"
 #include "exporter/log/log.h"
+#include "exporter/metrics/text.h"
 
 namespace pgpulse::collector {
 namespace asio = boost::asio;
@@ -21,6 +22,7 @@ std::shared_ptr<const CollectorSet> BuildCollectorSet(
     }
   }
   auto set = std::make_shared<CollectorSet>();
+  std::map<std::string, FamilyPlan> families;
   for (auto& def : definitions) {
     if (auto it = settings.find(def.name); it != settings.end()) {
       if (it->second.enabled == false) continue;
@@ -28,24 +30,42 @@ std::shared_ptr<const CollectorSet> BuildCollectorSet(
       if (it->second.limit) def.top->limit = static_cast<int>(*it->second.limit);
       if (it->second.max_series) def.max_series = static_cast<std::size_t>(*it->second.max_series);
     }
+    auto& needs = def.scope == Scope::kCluster ? set->cluster_needs : set->database_needs;
+    needs.extensions = needs.extensions || !def.requires_extension.empty();
     if (!def.requires_function.empty() &&
-        std::find(set->functions.begin(), set->functions.end(), def.requires_function) == set->functions.end()) {
-      set->functions.push_back(def.requires_function);
+        std::find(needs.functions.begin(), needs.functions.end(), def.requires_function) == needs.functions.end()) {
+      needs.functions.push_back(def.requires_function);
     }
+    std::size_t value_index = 0;
     for (const auto& column : def.columns) {
-      if (column.usage == Usage::kLabel) set->label_names.insert(column.label);
+      if (column.usage == Usage::kLabel) {
+        set->label_names.insert(column.label);
+        continue;
+      }
+      auto& family = families[column.name];
+      if (family.header.empty()) {
+        family.name = column.name;
+        family.header =
+            metrics::FamilyHeader(column.name, column.help,
+                                  column.usage == Usage::kCounter ? metrics::Type::kCounter : metrics::Type::kGauge);
+      }
+      family.sources.emplace_back(set->definitions.size(), value_index++);
     }
     set->longest_timeout = std::max(set->longest_timeout, def.timeout);
     set->has_database_scope = set->has_database_scope || def.scope == Scope::kDatabase;
     set->definitions.push_back(std::move(def));
   }
+  for (auto& entry : families) set->families.push_back(std::move(entry.second));
   return set;
 }
 
 void CheckTargetLabels(const CollectorSet& set, const std::vector<config::TargetConfig>& targets) {
   for (const auto& target : targets) {
     for (const auto& [label, value] : target.labels) {
-      if (set.label_names.count(label) || label == "collector" || label == "reason") {
+      // Also the labels of pgpulse's own series (pgpulse_collector_*, pgpulse_credential_reloads_total,
+      // pgpulse_target_role_info).
+      static const std::set<std::string> kOwn = {"collector", "reason", "result", "rolname", "superuser", "pg_monitor"};
+      if (set.label_names.count(label) || kOwn.count(label)) {
         throw config::ConfigError(target.origin + ": labels." + label +
                                   ": clashes with a label pgpulse's collectors set");
       }
@@ -53,8 +73,15 @@ void CheckTargetLabels(const CollectorSet& set, const std::vector<config::Target
   }
 }
 
-Runner::Runner(std::shared_ptr<const CollectorSet> set, std::string target_name)
-    : set_(std::move(set)), target_name_(std::move(target_name)) {}
+Runner::Runner(std::shared_ptr<const CollectorSet> set, std::string target_name, metrics::Labels target_labels)
+    : set_(std::move(set)), target_name_(std::move(target_name)), target_labels_(std::move(target_labels)) {}
+
+Collected Runner::NewCollected() const {
+  Collected collected;
+  collected.set = set_;
+  collected.results.resize(set_->definitions.size());
+  return collected;
+}
 
 void Runner::LogOnce(log::Level level, const std::string& key, const std::string& message, const std::string& collector,
                      const std::string& detail) {
@@ -84,13 +111,15 @@ Clock::time_point Runner::DueAt(Scope scope, const std::string& database) const 
   return due;
 }
 
-void Runner::Append(const Definition& def, const std::vector<metrics::Sample>& samples, Collected& out) {
+void Runner::Append(std::size_t index, const std::shared_ptr<const RenderedResult>& result, Collected& out) {
+  const auto& def = set_->definitions[index];
   auto& status = out.status[def.name];
-  const std::size_t room = def.max_series > status.series ? def.max_series - status.series : 0;
-  const std::size_t take = std::min(room, samples.size());
-  out.samples.insert(out.samples.end(), samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(take));
-  status.series += take;
-  if (take < samples.size() && !status.limit_hit) {
+  const bool fits = status.series + result->series <= def.max_series;
+  if (fits && result->series > 0) {
+    out.results[index].push_back(result);
+    status.series += result->series;
+  }
+  if ((!fits || result->truncated) && !status.limit_hit) {
     status.limit_hit = true;  // one hit per refresh, however many databases overflow
     ++limit_hits_[def.name];
     LogOnce(log::Level::kWarn, def.name + "\x1f" + "max_series", "collector hit max_series; samples dropped", def.name,
@@ -99,25 +128,28 @@ void Runner::Append(const Definition& def, const std::vector<metrics::Sample>& s
   status.limit_hits_total = limit_hits_[def.name];
 }
 
-void Runner::ServeCachedEntry(const Definition& def, const Key& key, Collected& out) {
+void Runner::ServeCachedEntry(std::size_t index, const Key& key, Collected& out) {
   auto cached = cache_.find(key);
   if (cached == cache_.end()) return;
-  auto& status = out.status[def.name];
+  auto& status = out.status[set_->definitions[index].name];
   const double age = std::chrono::duration<double>(Clock::now() - cached->second.at).count();
   status.cache_age_seconds = std::max(status.cache_age_seconds.value_or(0), age);
-  status.ran = status.ran || !cached->second.samples.empty();
-  Append(def, cached->second.samples, out);
+  status.ran = status.ran || cached->second.result->series > 0;
+  Append(index, cached->second.result, out);
 }
 
 void Runner::ServeCached(Scope scope, const std::string& database, Collected& out) {
-  for (const auto& def : set_->definitions) {
-    if (def.scope == scope) ServeCachedEntry(def, Key{def.name, database}, out);
+  for (std::size_t i = 0; i < set_->definitions.size(); ++i) {
+    const auto& def = set_->definitions[i];
+    if (def.scope == scope) ServeCachedEntry(i, Key{def.name, database}, out);
   }
 }
 
 asio::awaitable<void> Runner::Run(Scope scope, std::string database, pg::Connection& conn, Capabilities caps,
                                   Clock::time_point deadline, Collected& out) {
-  for (const auto& def : set_->definitions) {
+  static const auto kEmpty = std::make_shared<const RenderedResult>();
+  for (std::size_t index = 0; index < set_->definitions.size(); ++index) {
+    const auto& def = set_->definitions[index];
     if (def.scope != scope) continue;
     auto& status = out.status[def.name];
     const Key key{def.name, scope == Scope::kDatabase ? database : std::string()};
@@ -127,21 +159,21 @@ asio::awaitable<void> Runner::Run(Scope scope, std::string database, pg::Connect
     if (reason) {
       if (!status.ran) status.skip_reason = reason;
       // An empty result stands in the cache, so the database is not due again before the ttl passes.
-      cache_[key] = CacheEntry{now, {}};
+      cache_[key] = CacheEntry{now, kEmpty};
       LogOnce(log::Level::kInfo, def.name + '\x1f' + *reason, "collector not applicable", def.name, *reason);
       continue;
     }
     status.skip_reason.reset();
     status.ran = true;
     if (auto cached = cache_.find(key); cached != cache_.end() && now - cached->second.at < def.ttl) {
-      ServeCachedEntry(def, key, out);
+      ServeCachedEntry(index, key, out);
       continue;
     }
     if (!conn.IsOpen() || now >= deadline) {
       // An earlier timeout dropped the connection, or the scrape is out of time: the last result, marked by its
       // age, is better than a gap; success says this run did not happen.
       status.success = false;
-      ServeCachedEntry(def, key, out);
+      ServeCachedEntry(index, key, out);
       continue;
     }
     std::string sql = RenderSql(def, caps);
@@ -174,10 +206,9 @@ asio::awaitable<void> Runner::Run(Scope scope, std::string database, pg::Connect
                   def.name, std::to_string(dropped) + " rows dropped; the labels do not identify a row");
         }
         if (def.top) rows = tops_[key].Apply(def, *def.top, std::move(rows), now);
-        CacheEntry entry{now, {}};
-        AppendSamples(def, rows, entry.samples);
-        Append(def, entry.samples, out);
-        cache_[key] = std::move(entry);
+        auto rendered = RenderRows(def, rows, target_labels_);
+        Append(index, rendered, out);
+        cache_[key] = CacheEntry{now, std::move(rendered)};
         continue;
       } catch (const std::runtime_error& e) {
         failed = true;
@@ -185,14 +216,13 @@ asio::awaitable<void> Runner::Run(Scope scope, std::string database, pg::Connect
       }
     }
     status.success = false;
-    ServeCachedEntry(def, key, out);
+    ServeCachedEntry(index, key, out);
     // Logged once per distinct problem: a collector that fails every scrape must not flood the log.
     LogOnce(log::Level::kWarn, def.name + '\x1f' + failure, "collector failed", def.name, failure);
   }
 }
 
-void WriteCollected(const Collected& collected, const metrics::Labels& target_labels, metrics::Exposition& out) {
-  for (const auto& sample : collected.samples) out.Add(sample, target_labels);
+void WriteCollectorStatus(const Collected& collected, const metrics::Labels& target_labels, metrics::Exposition& out) {
   for (const auto& [name, status] : collected.status) {
     auto labels = target_labels;
     labels["collector"] = name;
@@ -216,6 +246,37 @@ void WriteCollected(const Collected& collected, const metrics::Labels& target_la
     out.Counter("pgpulse_collector_series_limit_hits_total",
                 "Refreshes in which the collector produced more than max_series samples and some were dropped.", labels,
                 static_cast<double>(status.limit_hits_total));
+  }
+}
+
+void AppendCollectedFamilies(const std::vector<const Collected*>& refreshes, std::string& out) {
+  const CollectorSet* set = nullptr;
+  std::size_t size = out.size();
+  for (const auto* collected : refreshes) {
+    if (!set) set = collected->set.get();
+    if (collected->set.get() != set) continue;
+    for (const auto& results : collected->results) {
+      for (const auto& result : results) {
+        for (const auto& lines : result->lines) size += lines.size();
+      }
+    }
+  }
+  if (!set) return;
+  out.reserve(size + set->families.size() * 256);  // the headers: one exact allocation for a body of megabytes
+  for (const auto& family : set->families) {
+    bool any = false;
+    for (const auto* collected : refreshes) {
+      if (collected->set.get() != set) continue;
+      for (const auto& [definition, column] : family.sources) {
+        for (const auto& result : collected->results[definition]) {
+          const auto& lines = result->lines[column];
+          if (lines.empty()) continue;
+          if (!any) out += family.header;
+          any = true;
+          out += lines;
+        }
+      }
+    }
   }
 }
 

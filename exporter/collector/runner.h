@@ -11,6 +11,7 @@
 #include "exporter/async/deadline.h"
 #include "exporter/collector/capabilities.h"
 #include "exporter/collector/definition.h"
+#include "exporter/collector/rows.h"
 #include "exporter/collector/top.h"
 #include "exporter/config/config.h"
 #include "exporter/log/log.h"
@@ -19,12 +20,28 @@
 
 namespace pgpulse::collector {
 
+// A metric family as the collectors export it: its HELP and TYPE lines, and the (definition, value column) pairs
+// that feed it (two collectors may share a family when they agree on its type and help).
+struct FamilyPlan {
+  std::string name;
+  std::string header;
+  std::vector<std::pair<std::size_t, std::size_t>> sources;  // (index in definitions, index among value columns)
+};
+
+// What capability detection must find out on a connection, for the collectors of one scope.
+struct CapabilityNeeds {
+  bool extensions = false;             // some collector requires an extension
+  std::vector<std::string> functions;  // distinct requires.function texts
+};
+
 // The collectors every target runs: built-in and custom definitions with the config's `collectors:` overrides
 // applied (disabled ones removed). Shared, read-only, by all targets.
 struct CollectorSet {
   std::vector<Definition> definitions;
-  std::vector<std::string> functions;  // distinct requires.function texts, detected per connection
-  std::set<std::string> label_names;   // every label a collector can set, to catch clashes with target labels
+  std::vector<FamilyPlan> families;   // every family the definitions export, by name
+  CapabilityNeeds cluster_needs;      // for the target's own connection
+  CapabilityNeeds database_needs;     // for each database a database-scope collector visits
+  std::set<std::string> label_names;  // every label a collector can set, to catch clashes with target labels
   std::chrono::milliseconds longest_timeout{0};
   bool has_database_scope = false;
 };
@@ -49,16 +66,21 @@ struct CollectorStatus {
   std::optional<std::string> skip_reason;   // why it ran nowhere on this target
 };
 
-// One refresh's output for one target.
+// One refresh's output for one target: for each collector, the results it served (one per database it covers).
 struct Collected {
-  std::vector<metrics::Sample> samples;
+  std::shared_ptr<const CollectorSet> set;  // the results' definition indexes refer to this set
+  std::vector<std::vector<std::shared_ptr<const RenderedResult>>> results;  // per index in set->definitions
   std::map<std::string, CollectorStatus> status;
 };
 
 // A target's collector state: the TTL cache and the top-N selectors. One per target; used on the io thread only.
 class Runner {
  public:
-  Runner(std::shared_ptr<const CollectorSet> set, std::string target_name);
+  // `target_labels` (the config's labels and target="name") are rendered into every cached sample.
+  Runner(std::shared_ptr<const CollectorSet> set, std::string target_name, metrics::Labels target_labels);
+
+  // An empty refresh output for this runner's collectors.
+  Collected NewCollected() const;
 
   // Runs the collectors of `scope` on `conn`, which is connected to `database`. Results younger than a collector's
   // ttl are served from cache. A failing collector is marked and the others still run.
@@ -78,19 +100,21 @@ class Runner {
  private:
   struct CacheEntry {
     async::Clock::time_point at;
-    std::vector<metrics::Sample> samples;
+    std::shared_ptr<const RenderedResult> result;
   };
-  using Key = std::pair<std::string, std::string>;  // (collector, database)
+  using Key = std::pair<std::string, std::string>;  // (collector, database); database empty for cluster scope
 
-  // Appends samples to `out` within the collector's max_series, counting a hit when some are dropped.
-  void Append(const Definition& def, const std::vector<metrics::Sample>& samples, Collected& out);
-  void ServeCachedEntry(const Definition& def, const Key& key, Collected& out);
+  // Adds a result to `out` if it fits in the collector's max_series; a result that does not (or that was truncated
+  // when rendered) counts as a hit.
+  void Append(std::size_t index, const std::shared_ptr<const RenderedResult>& result, Collected& out);
+  void ServeCachedEntry(std::size_t index, const Key& key, Collected& out);
 
   void LogOnce(log::Level level, const std::string& key, const std::string& message, const std::string& collector,
                const std::string& detail);
 
   std::shared_ptr<const CollectorSet> set_;
   std::string target_name_;
+  metrics::Labels target_labels_;
   std::map<Key, CacheEntry> cache_;
   std::map<Key, TopSelector> tops_;
   std::set<Key> unloaded_;  // (collector, database) whose extension library is not loaded
@@ -98,7 +122,11 @@ class Runner {
   std::set<std::string> logged_;
 };
 
-// Writes a refresh's samples (with the target's labels) and the per-collector self-metrics.
-void WriteCollected(const Collected& collected, const metrics::Labels& target_labels, metrics::Exposition& out);
+// Writes the per-collector self-metrics of one target's refresh (pgpulse_collector_*).
+void WriteCollectorStatus(const Collected& collected, const metrics::Labels& target_labels, metrics::Exposition& out);
+
+// Appends the collectors' families of several targets' refreshes, each family's samples together under one header.
+// All must come from one CollectorSet; results of another set are left out (a reload swaps every target at once).
+void AppendCollectedFamilies(const std::vector<const Collected*>& refreshes, std::string& out);
 
 }  // namespace pgpulse::collector

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "exporter/config/credentials.h"
 #include "exporter/config/dsn.h"
 #include "exporter/config/secret_file.h"
 #include "exporter/config/yaml_validator.h"
@@ -21,8 +22,8 @@ const std::regex kLabelName("[a-zA-Z_][a-zA-Z0-9_]*");
 
 TargetConfig ParseTarget(const YamlValidator& v, const YAML::Node& node, const std::string& key) {
   v.RequireMap(node, key,
-               {"name", "dsn", "password_file", "databases", "labels", "storage_limit_bytes", "allow_superuser",
-                "max_connections"});
+               {"name", "dsn", "password_file", "user_file", "secret_file", "databases", "labels",
+                "storage_limit_bytes", "allow_superuser", "max_connections"});
   TargetConfig target;
   target.origin = v.origin() + ":" + std::to_string(node.Mark().line + 1);
   if (!node["name"]) v.Fail(node, key + ".name", "is required");
@@ -38,10 +39,23 @@ TargetConfig ParseTarget(const YamlValidator& v, const YAML::Node& node, const s
     v.Fail(node["dsn"], key + ".dsn", e.what());
   }
   target.redacted_dsn = RedactDsn(dsn);
-  if (node["password_file"]) {
-    target.password_file = v.String(node["password_file"], key + ".password_file");
-    if (auto problem = CheckSecretFile(target.password_file))
-      v.Fail(node["password_file"], key + ".password_file", *problem);
+  for (const auto& [file_key, field] :
+       {std::pair{"password_file", &target.password_file}, std::pair{"user_file", &target.user_file}}) {
+    if (!node[file_key]) continue;
+    *field = v.String(node[file_key], key + "." + file_key);
+    if (auto problem = CheckSecretFile(*field)) v.Fail(node[file_key], key + "." + file_key, *problem);
+  }
+  if (node["secret_file"]) {
+    // It holds the user name and the password both: another source of either would leave one of them unused.
+    for (const char* other : {"password_file", "user_file"}) {
+      if (node[other]) v.Fail(node[other], key + "." + other, "cannot be combined with secret_file");
+    }
+    target.secret_file = v.String(node["secret_file"], key + ".secret_file");
+    try {
+      ReadJsonSecret(target.secret_file);
+    } catch (const std::runtime_error& e) {
+      v.Fail(node["secret_file"], key + ".secret_file", e.what());
+    }
   }
   if (const auto& dbs = node["databases"]) {
     v.RequireMap(dbs, key + ".databases", {"include", "exclude"});
@@ -170,6 +184,13 @@ std::vector<std::string> SplitDataSourceNames(const std::string& value) {
     start = comma + 1;
   }
   return dsns;
+}
+
+bool TargetConfig::SameAs(const TargetConfig& other) const {
+  return name == other.name && redacted_dsn == other.redacted_dsn && conn == other.conn && password == other.password &&
+         password_file == other.password_file && user_file == other.user_file && secret_file == other.secret_file &&
+         databases == other.databases && labels == other.labels && storage_limit_bytes == other.storage_limit_bytes &&
+         allow_superuser == other.allow_superuser && max_connections == other.max_connections;
 }
 
 bool DatabaseFilter::Matches(const std::string& database) const {

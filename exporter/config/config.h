@@ -26,6 +26,7 @@ struct DatabaseFilter {
   std::vector<std::string> exclude = {"template0", "template1"};
 
   bool Matches(const std::string& database) const;
+  bool operator==(const DatabaseFilter&) const = default;
 };
 
 struct TargetConfig {
@@ -34,13 +35,17 @@ struct TargetConfig {
   std::string redacted_dsn;   // for display; the raw DSN is not kept
   pg::ConnParams conn;        // parsed DSN; may hold a password from the DSN itself
   std::string password;       // from DATA_SOURCE_PASS; never shown
-  std::string password_file;  // read at every connect, so a rotated file is picked up
-  std::string user_file;      // DATA_SOURCE_USER_FILE, read at every connect
+  std::string password_file;  // plain text; watched, and re-read after an authentication failure
+  std::string user_file;      // plain text (config user_file, DATA_SOURCE_USER_FILE); watched like password_file
+  std::string secret_file;    // JSON {"username", "password"} as secrets managers write it; watched likewise
   DatabaseFilter databases;
   std::map<std::string, std::string> labels;  // constant labels on every series of this target
   std::optional<std::uint64_t> storage_limit_bytes;
   bool allow_superuser = false;
   int max_connections = 3;  // to this instance, all databases together; at least 2
+
+  // Equal apart from where they were written: a reload keeps such a target, its connections and caches.
+  bool SameAs(const TargetConfig& other) const;
 };
 
 struct CollectorSettings {

@@ -13,9 +13,13 @@ namespace {
 // libpq reports connection failures as text only; these fragments mark the server (or libpq) refusing credentials,
 // which later leads to re-reading them rather than merely retrying.
 ErrorKind ClassifyConnectFailure(const std::string& message) {
-  for (const char* fragment : {"authentication failed", "no password supplied", "pg_hba.conf", "does not exist",
-                               "password is required", "SCRAM"}) {
+  for (const char* fragment :
+       {"authentication failed", "no password supplied", "pg_hba.conf", "password is required", "SCRAM"}) {
     if (message.find(fragment) != std::string::npos) return ErrorKind::kAuth;
+  }
+  // A dropped or renamed role (a database that does not exist is not a credentials problem).
+  if (message.find("role \"") != std::string::npos && message.find("does not exist") != std::string::npos) {
+    return ErrorKind::kAuth;
   }
   return ErrorKind::kConnect;
 }
@@ -29,12 +33,14 @@ std::string OneLine(std::string text) {
 }
 
 // The session is read-only and bounded on the server side; search_path is pinned so that catalog names in the
-// collectors' SQL cannot be shadowed by objects in a user's schema.
+// collectors' SQL cannot be shadowed by objects in a user's schema. The same round trip asks whether the role
+// has pg_monitor's privileges, which is what pgpulse's collectors are written for.
 constexpr const char* kSessionSetupSql =
     "SELECT set_config('default_transaction_read_only', 'on', false),"
     " set_config('statement_timeout', $1, false),"
     " set_config('lock_timeout', $2, false),"
-    " set_config('search_path', 'pg_catalog', false)";
+    " set_config('search_path', 'pg_catalog', false),"
+    " pg_has_role('pg_monitor', 'USAGE')";
 
 }  // namespace
 
@@ -105,7 +111,8 @@ asio::awaitable<void> Connection::Connect(ConnParams params, SessionSettings set
   std::vector<std::optional<std::string>> limits = {std::to_string(settings.statement_timeout.count()),
                                                     std::to_string(settings.lock_timeout.count())};
   try {
-    co_await Query(std::move(setup_sql), std::move(limits), deadline);
+    auto setup = co_await Query(std::move(setup_sql), std::move(limits), deadline);
+    session_.pg_monitor = setup.rows.size() == 1 && setup.rows[0].size() == 5 && setup.rows[0][4] == "t";
   } catch (const PgError& e) {
     Close();
     throw PgError(e.kind() == ErrorKind::kQuery ? ErrorKind::kConnect : e.kind(),

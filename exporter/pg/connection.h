@@ -34,6 +34,7 @@ struct SessionInfo {
   std::string user;        // the role actually logged in
   std::string database;    // the database connected to
   bool superuser = false;
+  bool pg_monitor = false;  // the role can use pg_monitor's privileges (a member that inherits them, or superuser)
 };
 
 // One libpq connection driven by the caller's io_context. Never blocks: connect and queries run through libpq's

@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <set>
 
-#include "exporter/config/secret_file.h"
 #include "exporter/log/log.h"
 
 namespace pgpulse::target {
@@ -48,18 +47,60 @@ Target::Target(asio::any_io_executor executor, config::TargetConfig config, Targ
       config_(std::move(config)),
       settings_(settings),
       conn_(executor),
+      credentials_(config_, config_.name),
+      credential_timer_(executor),
       backoff_(settings.backoff_initial, settings.backoff_max) {
   settings_.session.allow_superuser = config_.allow_superuser;
   for (int i = 1; i < config_.max_connections; ++i) slots_.push_back(std::make_unique<DatabaseSlot>(executor));
   if (settings_.collectors) {
-    runner_.emplace(settings_.collectors, config_.name);
+    metrics::Labels labels = config_.labels;
+    labels["target"] = config_.name;
+    runner_.emplace(settings_.collectors, config_.name, std::move(labels));
     // The server-side bound must let the slowest collector finish; each query also has its own client deadline.
     settings_.session.statement_timeout =
         std::max(settings_.session.statement_timeout, settings_.collectors->longest_timeout);
   }
 }
 
+void Target::Start() {
+  StartRefresh(Clock::now() + std::chrono::seconds(10));
+  PollCredentials();
+}
+
+void Target::PollCredentials() {
+  credential_timer_.expires_after(settings_.credential_poll);
+  // A destroyed or shut down target aborts the timer; the handler only touches a live one.
+  credential_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+    auto self = weak.lock();
+    if (ec || !self) return;
+    if (self->credentials_.Reload(false, "file changed") && self->state_ == State::kBackoff) {
+      // The target waits out a failed attempt; with new credentials the next scrape tries at once.
+      self->retry_at_ = {};
+      self->backoff_.Reset();
+    }
+    self->PollCredentials();
+  });
+}
+
+void Target::ReloadCredentials() {
+  if (credentials_.Reload(true, "configuration reloaded") && state_ == State::kBackoff) {
+    retry_at_ = {};
+    backoff_.Reset();
+  }
+}
+
+void Target::OnAuthFailure() {
+  credentials_.CountAuthFailure();
+  // Changed since the attempt (a secret rotated in the database first and in the file a moment later): the next
+  // attempt need not wait out the backoff.
+  if (credentials_.Reload(true, "authentication failed")) {
+    retry_at_ = {};
+    backoff_.Reset();
+  }
+}
+
 void Target::Shutdown() {
+  credential_timer_.cancel();
   conn_.Close();
   for (auto& slot : slots_) {
     slot->idle_timer.cancel();
@@ -76,15 +117,11 @@ std::shared_ptr<Refresh> Target::StartRefresh(Clock::time_point deadline) {
 }
 
 pg::ConnParams Target::ConnectionParams() const {
-  // Secret files are read at every connect: a rotated password is used by the next connection, no restart needed.
+  const auto& credentials = credentials_.current();
+  if (!credentials) throw pg::PgError(pg::ErrorKind::kConnect, "no credentials: " + credentials_.error());
   pg::ConnParams params = config_.conn;
-  try {
-    if (!config_.user_file.empty()) params["user"] = config::ReadSecretFile(config_.user_file);
-    if (!config_.password.empty()) params["password"] = config_.password;
-    if (!config_.password_file.empty()) params["password"] = config::ReadSecretFile(config_.password_file);
-  } catch (const std::runtime_error& e) {
-    throw pg::PgError(pg::ErrorKind::kAuth, e.what());
-  }
+  if (credentials->user) params["user"] = *credentials->user;
+  if (credentials->password) params["password"] = *credentials->password;
   return params;
 }
 
@@ -123,7 +160,10 @@ asio::awaitable<void> Target::Run(Clock::time_point deadline, std::shared_ptr<Re
     }
   }
   // Outside the try above: collector trouble never turns pg_up to 0.
-  if (snapshot.up && runner_) co_await Collect(deadline, snapshot.collected);
+  if (snapshot.up && runner_) {
+    snapshot.collected = runner_->NewCollected();
+    co_await Collect(deadline, snapshot.collected);
+  }
   if (!conn_.IsOpen() && state_ == State::kReady) state_ = State::kDown;
   snapshot.duration_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   last_ = snapshot;
@@ -144,6 +184,7 @@ asio::awaitable<void> Target::Connect(Clock::time_point deadline) {
     retry_at_ = Clock::now() + delay;
     last_connect_error_ = e.what();
     state_ = State::kBackoff;
+    if (e.kind() == pg::ErrorKind::kAuth) OnAuthFailure();
     log::Warn("connect failed", {{"target", name()},
                                  {"dsn", config_.redacted_dsn},
                                  {"kind", pg::ErrorKindName(e.kind())},
@@ -155,9 +196,14 @@ asio::awaitable<void> Target::Connect(Clock::time_point deadline) {
   retry_at_ = {};
   caps_.reset();
   state_ = State::kReady;
-  log::Info("connected", {{"target", name()},
-                          {"user", conn_.session().user},
-                          {"server_version", std::to_string(conn_.session().server_version)}});
+  const auto& session = conn_.session();
+  log::Info("connected",
+            {{"target", name()}, {"user", session.user}, {"server_version", std::to_string(session.server_version)}});
+  if (!session.pg_monitor && warned_role_ != session.user) {
+    log::Warn("the role lacks pg_monitor; collectors that need it will report no_privilege or fail",
+              {{"target", name()}, {"user", session.user}, {"fix", "GRANT pg_monitor TO " + session.user}});
+  }
+  warned_role_ = session.pg_monitor ? std::string() : session.user;
 }
 
 asio::awaitable<Snapshot> Target::Probe(Clock::time_point deadline) {
@@ -169,6 +215,9 @@ asio::awaitable<Snapshot> Target::Probe(Clock::time_point deadline) {
     throw pg::PgError(pg::ErrorKind::kQuery, "unexpected answer to the version query");
   }
   snapshot.up = true;
+  snapshot.role = conn_.session().user;
+  snapshot.superuser = conn_.session().superuser;
+  snapshot.pg_monitor = conn_.session().pg_monitor;
   snapshot.server_version_num = std::stoi(*result.rows[0][0]);
   snapshot.version = *result.rows[0][1];
   snapshot.short_version = ShortVersion(snapshot.server_version_num);
@@ -178,7 +227,10 @@ asio::awaitable<Snapshot> Target::Probe(Clock::time_point deadline) {
 asio::awaitable<void> Target::Collect(Clock::time_point deadline, collector::Collected& out) {
   // Collector failures never make the target down: pg_up is about the connection, success is per collector.
   try {
-    if (!caps_) caps_ = co_await collector::DetectCapabilities(conn_, settings_.collectors->functions, deadline);
+    if (!caps_) {
+      caps_ =
+          co_await collector::DetectCapabilities(conn_, settings_.collectors->cluster_needs, std::nullopt, deadline);
+    }
     const auto& main_db = conn_.session().database;
     co_await runner_->Run(collector::Scope::kCluster, main_db, conn_, *caps_, deadline, out);
   } catch (const pg::PgError& e) {
@@ -277,6 +329,7 @@ asio::awaitable<void> Target::VisitQueue(DatabaseSlot& slot, std::deque<std::str
     const std::string database = queue.front();
     queue.pop_front();
     std::string failure;
+    auto failure_kind = pg::ErrorKind::kConnect;
     try {
       if (!slot.conn.IsOpen() || slot.database != database) {
         slot.conn.Close();
@@ -287,13 +340,16 @@ asio::awaitable<void> Target::VisitQueue(DatabaseSlot& slot, std::deque<std::str
         slot.database = database;
       }
       if (!database_caps_.count(database)) {
+        const auto replica = caps_ ? std::optional<bool>(caps_->is_replica) : std::nullopt;
         database_caps_[database] =
-            co_await collector::DetectCapabilities(slot.conn, settings_.collectors->functions, deadline);
+            co_await collector::DetectCapabilities(slot.conn, settings_.collectors->database_needs, replica, deadline);
       }
     } catch (const pg::PgError& e) {
       failure = e.what();
+      failure_kind = e.kind();
     }
     if (!failure.empty()) {
+      if (failure_kind == pg::ErrorKind::kAuth) OnAuthFailure();
       // Once per database and problem: a database that refuses pgpulse (CONNECT revoked) must not flood the log.
       if (logged_database_errors_.insert(database + '\x1f' + failure).second) {
         log::Warn("database unavailable", {{"target", name()}, {"database", database}, {"err", failure}});

@@ -13,6 +13,7 @@
 #include "exporter/config/config.h"
 #include "exporter/pg/connection.h"
 #include "exporter/target/backoff.h"
+#include "exporter/target/credential_watch.h"
 
 namespace pgpulse::target {
 
@@ -30,6 +31,8 @@ struct TargetSettings {
   std::chrono::milliseconds database_budget{3000};
   // A visiting connection kept open (few databases) is closed after this long unused, e.g. when scrapes stop.
   std::chrono::milliseconds idle_timeout{300000};
+  // How often the credential files are checked for a change (stat(); read only when it changed).
+  std::chrono::milliseconds credential_poll{2000};
 };
 
 // What one refresh of a target learned.
@@ -39,6 +42,9 @@ struct Snapshot {
   std::string version;        // version()
   std::string short_version;  // "15.4.0", postgres_exporter's format
   std::string error;          // why up is 0; never holds a secret
+  std::string role;           // the role logged in as
+  bool superuser = false;
+  bool pg_monitor = false;
   double duration_seconds = 0;
   collector::Collected collected;
 };
@@ -55,6 +61,12 @@ class Target : public std::enable_shared_from_this<Target> {
  public:
   Target(boost::asio::any_io_executor executor, config::TargetConfig config, TargetSettings settings);
 
+  // Starts a first refresh (so /readyz and the status page know the target's state before the first scrape) and
+  // the watch on its credential files.
+  void Start();
+  // Reads the credential files again (a configuration reload asks for this).
+  void ReloadCredentials();
+
   // Starts a refresh bounded by `deadline`, or joins the one in flight. The refresh runs to completion (or to its
   // own deadline) even if the scrape that started it gives up.
   std::shared_ptr<Refresh> StartRefresh(async::Clock::time_point deadline);
@@ -64,6 +76,7 @@ class Target : public std::enable_shared_from_this<Target> {
   State state() const { return state_; }
   bool tried() const { return tried_; }
   const Snapshot& last() const { return last_; }
+  const CredentialWatch& credentials() const { return credentials_; }
   // Open connections to this instance right now (the main one and visiting ones), for tests and the status page.
   int open_connections() const;
   void Shutdown();
@@ -76,6 +89,9 @@ class Target : public std::enable_shared_from_this<Target> {
   boost::asio::awaitable<void> CollectDatabases(async::Clock::time_point deadline, collector::Collected& out);
   boost::asio::awaitable<void> Discover(async::Clock::time_point deadline);
   pg::ConnParams ConnectionParams() const;
+  // After the server rejected the credentials: count it, and read them again before the next attempt.
+  void OnAuthFailure();
+  void PollCredentials();
 
   // One of the connections that visit service databases in turn. It is reconnected to each database it visits.
   struct DatabaseSlot {
@@ -108,6 +124,9 @@ class Target : public std::enable_shared_from_this<Target> {
   async::Clock::time_point next_discovery_{};
   std::set<std::string> logged_database_errors_;
   std::optional<collector::Runner> runner_;
+  CredentialWatch credentials_;
+  boost::asio::steady_timer credential_timer_;
+  std::string warned_role_;  // the role last warned about for lacking pg_monitor
   Backoff backoff_;
   async::Clock::time_point retry_at_{};
   std::string last_connect_error_;

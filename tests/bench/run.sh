@@ -327,10 +327,11 @@ scrape_loop() {
     t1=$(now)
     echo "$i $t0 $t1 $result" >>"$work/$name.scrapes"
     if [[ $name == pgpulse ]] && ((i >= warmup)); then
-      # Which databases pgpulse's table statistics query ran in, so far in the window (independent of its metrics).
+      # Which databases pgpulse's table statistics query (collectors/statio_user_tables.yaml, the only one of its
+      # statements that computes heap_blks_hit) ran in, so far in the window (independent of its metrics).
       sql postgres -F ' ' -c "SELECT d.datname, s.calls FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
                               WHERE s.userid = '$role'::regrole AND s.toplevel
-                                AND s.query LIKE '%FROM pg_statio_user_tables%'" |
+                                AND s.query LIKE '%AS heap_blks_hit%'" |
         awk -v i="$i" -v t="$t0" '{ print i, t, $1, $2 }' >>"$work/$name.refreshes"
     fi
   done

@@ -124,7 +124,9 @@ metrics: [{column: datname, usage: label}, {column: v, usage: gauge, name: v, he
   auto refresh = target->StartRefresh(Clock::now() + std::chrono::seconds(10));
   // Run until the refresh is done, but not until the idle timer fires: look right after the refresh.
   while (!refresh->done.is_set()) io.run_one();
-  EXPECT_EQ(refresh->snapshot.collected.samples.size(), 1u);
+  ASSERT_EQ(refresh->snapshot.collected.results.size(), 1u);
+  ASSERT_EQ(refresh->snapshot.collected.results[0].size(), 1u);
+  EXPECT_EQ(refresh->snapshot.collected.results[0][0]->series, 1u);
   EXPECT_EQ(target->open_connections(), 2);
   io.restart();
   io.run();  // the idle timer is the only work left

@@ -119,11 +119,17 @@ TEST(MapRows, MapsLabelsValuesAndNulls) {
   EXPECT_EQ(rows[0].values[0], 42);
   EXPECT_EQ(rows[1].values[0], std::nullopt);
   EXPECT_EQ(rows[2].labels.at("relname"), "");
-  std::vector<metrics::Sample> samples;
-  AppendSamples(def, rows, samples);
-  ASSERT_EQ(samples.size(), 2u);  // the NULL value gives no sample
-  EXPECT_EQ(samples[1].value, 7.5);
-  EXPECT_EQ(samples[1].name, "pg_x_size_bytes");
+  auto rendered = RenderRows(def, rows, {{"target", "t\"1"}});
+  EXPECT_EQ(rendered->series, 2u);  // the NULL value gives no sample
+  ASSERT_EQ(rendered->lines.size(), 1u);
+  EXPECT_EQ(rendered->lines[0],
+            "pg_x_size_bytes{relname=\"a\",target=\"t\\\"1\"} 42\n"
+            "pg_x_size_bytes{relname=\"\",target=\"t\\\"1\"} 7.5\n");
+  EXPECT_FALSE(rendered->truncated);
+  def.max_series = 1;
+  rendered = RenderRows(def, rows, {{"target", "t"}});
+  EXPECT_EQ(rendered->series, 1u);
+  EXPECT_TRUE(rendered->truncated);
 }
 
 TEST(MapRows, RejectsColumnMismatchesAndNonNumbers) {

@@ -10,7 +10,9 @@ packages=(
   libyaml-cpp-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
   clang-format clang-tidy
   # test tools: a real server, promtool/Prometheus, Alertmanager, and the peer exporter for benchmarks
-  postgresql-15 postgresql-contrib-15 postgresql-client-15
+  # (postgresql-15 includes contrib, pg_stat_statements among it; postgresql-contrib-15 is only a virtual name that
+  # dpkg-query never reports installed, which would make every run call apt-get)
+  postgresql-15 postgresql-client-15
   prometheus prometheus-alertmanager prometheus-postgres-exporter
   curl procps util-linux
 )

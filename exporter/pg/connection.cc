@@ -33,14 +33,14 @@ std::string OneLine(std::string text) {
 }
 
 // The session is read-only and bounded on the server side; search_path is pinned so that catalog names in the
-// collectors' SQL cannot be shadowed by objects in a user's schema. The same round trip asks whether the role
+// collectors' SQL cannot be shadowed by objects in a user's schema. The same round trip can ask whether the role
 // has pg_monitor's privileges, which is what pgpulse's collectors are written for.
 constexpr const char* kSessionSetupSql =
     "SELECT set_config('default_transaction_read_only', 'on', false),"
     " set_config('statement_timeout', $1, false),"
     " set_config('lock_timeout', $2, false),"
     " set_config('search_path', 'pg_catalog', false),"
-    " pg_has_role('pg_monitor', 'USAGE')";
+    " CASE WHEN $3 THEN pg_has_role('pg_monitor', 'USAGE') END";
 
 }  // namespace
 
@@ -109,7 +109,8 @@ asio::awaitable<void> Connection::Connect(ConnParams params, SessionSettings set
   // Arguments are named locals: g++ 12 mishandles temporaries (and braced lists) that live across a co_await.
   std::string setup_sql = kSessionSetupSql;
   std::vector<std::optional<std::string>> limits = {std::to_string(settings.statement_timeout.count()),
-                                                    std::to_string(settings.lock_timeout.count())};
+                                                    std::to_string(settings.lock_timeout.count()),
+                                                    settings.check_pg_monitor ? "true" : "false"};
   try {
     auto setup = co_await Query(std::move(setup_sql), std::move(limits), deadline);
     session_.pg_monitor = setup.rows.size() == 1 && setup.rows[0].size() == 5 && setup.rows[0][4] == "t";

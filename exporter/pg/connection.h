@@ -26,6 +26,9 @@ struct SessionSettings {
   std::chrono::milliseconds statement_timeout{5000};
   std::chrono::milliseconds lock_timeout{1000};
   bool allow_superuser = false;
+  // Ask whether the role has pg_monitor's privileges (SessionInfo::pg_monitor). A target asks on its own
+  // connection; the many short database visits need not pay for the lookup on every login.
+  bool check_pg_monitor = true;
 };
 
 // What the server told us at connect time.

@@ -335,7 +335,9 @@ asio::awaitable<void> Target::VisitQueue(DatabaseSlot& slot, std::deque<std::str
         slot.conn.Close();
         auto params = ConnectionParams();
         params["dbname"] = database;
-        co_await slot.conn.Connect(std::move(params), settings_.session,
+        auto session = settings_.session;
+        session.check_pg_monitor = false;
+        co_await slot.conn.Connect(std::move(params), session,
                                    std::min(deadline, Clock::now() + settings_.connect_timeout));
         slot.database = database;
       }

@@ -142,7 +142,9 @@ if ((EUID == 0)); then chown nobody "$pgdata" "$sock" "$pglog"; fi
 log "initdb in $pgdata"
 as_pg "$pg_bindir/initdb" -D "$pgdata" -U postgres --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C \
   --no-sync --no-instructions >"$work/initdb.log" 2>&1 || die "initdb failed: $(cat "$work/initdb.log")"
-printf 'local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n' >"$pgdata/pg_hba.conf"
+# bench_trust logs in without a password: only to measure, by difference, what a SCRAM login costs the client.
+printf 'local all all trust\nhost all bench_trust 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 scram-sha-256\n' \
+  >"$pgdata/pg_hba.conf"
 printf "\ninclude 'bench.conf'\n" >>"$pgdata/postgresql.conf"
 
 pgport=""
@@ -439,6 +441,29 @@ c2=$(child_ticks)
 conn_cpu_ms=$(awk -v a="$c0" -v b="$c1" -v c="$c2" -v hz="$(getconf CLK_TCK)" -v n="$calib_n" \
   'BEGIN { d = (b - a) - (c - b); if (d < 0) d = 0; printf "%.2f", d * 1000 / hz / n }')
 
+# --- client CPU of one SCRAM login (libpq), which every exporter pays in its own process ----------------------------
+# The same psql loop as a SCRAM role and as a trust role; the difference of the loops' CPU (children's utime + stime,
+# read in the subshell once they have exited) is what the SCRAM exchange costs libpq: mostly PBKDF2 with 4096
+# HMAC-SHA-256 iterations through OpenSSL.
+log "calibrating the client CPU of a SCRAM login"
+sql postgres -c "CREATE ROLE bench_trust LOGIN IN ROLE pg_monitor" >/dev/null
+login_loop_ticks() {  # role password -> CPU ticks of calib_n logins
+  (
+    for ((j = 0; j < calib_n; j++)); do
+      PGPASSWORD=$2 "$pg_bindir/psql" -X -q -At -h 127.0.0.1 -p "$pgport" -U "$1" -d svc_001 -c 'SELECT 1' \
+        >/dev/null || exit 1
+    done
+    # Read with a builtin: in a pipeline, $BASHPID would be the pipeline's own process, not this subshell.
+    local me=$BASHPID stat
+    read -r stat <"/proc/$me/stat"
+    awk '{ print $14 + $15 }' <<<"${stat##*) }"
+  ) || die "calibration login as $1 failed"
+}
+scram_ticks=$(login_loop_ticks bench_probe "$pw_probe")
+trust_ticks=$(login_loop_ticks bench_trust "")
+scram_client_ms=$(awk -v s="$scram_ticks" -v t="$trust_ticks" -v hz="$(getconf CLK_TCK)" -v n="$calib_n" \
+  'BEGIN { d = s - t; if (d < 0) d = 0; printf "%.2f", d * 1000 / hz / n }')
+
 # --- analysis ------------------------------------------------------------------------------------------------------
 log "analysing"
 # Per scrape: series (sample lines), pg_up, services with table statistics, served age of table statistics.
@@ -504,6 +529,9 @@ for name in pgpulse peer; do
   fig[$name.opened]=$(awk -v x="$(connections_opened "$role" "$t_start" "$t_end")" -v n="$scrapes" \
     'BEGIN { printf "%.1f", x / n }')
   fig[$name.conn_cpu_ms]=$(awk -v o="${fig[$name.opened]}" -v c="$conn_cpu_ms" 'BEGIN { printf "%.1f", o * c }')
+  fig[$name.login_cpu_ms]=$(awk -v o="${fig[$name.opened]}" -v c="$scram_client_ms" 'BEGIN { printf "%.1f", o * c }')
+  fig[$name.cpu_wo_login_ms]=$(awk -v a="${fig[$name.cpu_ms]}" -v b="${fig[$name.login_cpu_ms]}" \
+    'BEGIN { d = a - b; printf "%.1f", (d < 0 ? 0 : d) }')
   fig[$name.window_s]=$(awk -v a="$t_start" -v b="$t_end" 'BEGIN { printf "%.0f", b - a }')
   # window rows: index >= warmup
   fig[$name.series]=$(awk -v w="$warmup" '$1 >= w { print $7 }' "$work/$name.table" | sort -n |
@@ -589,6 +617,8 @@ report() {
   row "figure, per scrape unless said" "pgpulse" "postgres_exporter" "ratio" "target" "result"
   row "------------------------------" "-------" "-----------------" "-----" "------" "------"
   row "exporter CPU, user+system (ms)" "${fig[pgpulse.cpu_ms]}" "${fig[peer.cpu_ms]}" "$cpu_r" "<= 0.1x" "$(verdict "$cpu_r" 0.1)"
+  row "  of it SCRAM logins (est.)" "${fig[pgpulse.login_cpu_ms]}" "${fig[peer.login_cpu_ms]}" "" "" ""
+  row "  the rest (est.)" "${fig[pgpulse.cpu_wo_login_ms]}" "${fig[peer.cpu_wo_login_ms]}" "$(ratio "${fig[pgpulse.cpu_wo_login_ms]}" "${fig[peer.cpu_wo_login_ms]}")" "" ""
   row "exporter RSS after the scrapes (MiB)" "${fig[pgpulse.rss_mib]}" "${fig[peer.rss_mib]}" "$rss_r" "<= 0.33x" "$(verdict "$rss_r" 0.33)"
   row "exporter peak RSS, VmHWM (MiB)" "${fig[pgpulse.hwm_mib]}" "${fig[peer.hwm_mib]}" "$(ratio "${fig[pgpulse.hwm_mib]}" "${fig[peer.hwm_mib]}")" "" ""
   row "database execution time (ms)" "${fig[pgpulse.exec_ms]}" "${fig[peer.exec_ms]}" "$db_r" "<= 0.1x" "$(verdict "$db_r" 0.1)"
@@ -623,7 +653,8 @@ report() {
   row "max connections held, whole run" "${fig[pgpulse.conn_all]}" "${fig[peer.conn_all]}" "" "<= 4" "$(pass_if "${fig[pgpulse.conn_all]}" 'v + 0 <= 4')"
   echo
   echo "ratio = pgpulse / postgres_exporter; a MISS is reported, it does not fail the run. A new connection costs the server"
-  echo "${conn_cpu_ms} ms of CPU (fork, SCRAM, backend start; $calib_n measured). pg_stat_statements deallocations: $dealloc (must be 0)."
+  echo "${conn_cpu_ms} ms of CPU (fork, SCRAM, backend start; $calib_n measured); a SCRAM login costs the client (libpq)"
+  echo "${scram_client_ms} ms of CPU more than a trust login ($calib_n each). pg_stat_statements deallocations: $dealloc (must be 0)."
   for name in pgpulse peer; do
     echo
     echo "where $([[ $name == pgpulse ]] && echo pgpulse || echo postgres_exporter)'s database time goes (per scrape of the window; each query summed over all databases):"

@@ -181,13 +181,50 @@ TEST(TopSelector, HysteresisKeepsARowThatFellOutUntilKeepPasses) {
                 t0 + std::chrono::minutes(5));
   std::set<std::string> ids;
   for (const auto& row : later) ids.insert(row.labels.at("queryid"));
-  EXPECT_EQ(ids, (std::set<std::string>{"1", "2", "3"}));
+  // "other" stays, with what query 3 had when it joined the top (see the next test).
+  EXPECT_EQ(ids, (std::set<std::string>{"1", "2", "3", "other"}));
   auto much_later =
       top.Apply(def, *def.top, {StatementRow("a", "1", 30), StatementRow("a", "2", 21), StatementRow("a", "3", 40)},
                 t0 + std::chrono::minutes(16));
   ids.clear();
   for (const auto& row : much_later) ids.insert(row.labels.at("queryid"));
   EXPECT_EQ(ids, (std::set<std::string>{"1", "3", "other"}));
+}
+
+// Values of one Apply by queryid.
+std::map<std::string, double> ById(const std::vector<Row>& rows) {
+  std::map<std::string, double> values;
+  for (const auto& row : rows) values[row.labels.at("queryid")] = row.values.at(0).value_or(-1);
+  return values;
+}
+
+TEST(TopSelector, OtherIsACounterThatNeverGoesBackwardsWhenRowsMove) {
+  auto def = ParseDefinition(kTop, "t.yaml");
+  TopSelector top;
+  auto t = std::chrono::steady_clock::now();
+  auto step = [&](std::vector<Row> rows) {
+    t += std::chrono::minutes(1);
+    return ById(top.Apply(def, *def.top, std::move(rows), t));
+  };
+  auto v = step(
+      {StatementRow("a", "1", 100), StatementRow("a", "2", 90), StatementRow("a", "3", 50), StatementRow("a", "4", 5)});
+  EXPECT_EQ(v["other"], 55);
+  // Query 3 overtakes query 2 (which stays, by hysteresis): 3 leaves "other" with 50 accumulated, and grows by 20.
+  // Query 4 grew by 1. "other" grows by that 1 only, instead of dropping to 6.
+  v = step({StatementRow("a", "1", 100), StatementRow("a", "2", 91), StatementRow("a", "3", 120),
+            StatementRow("a", "4", 6)});
+  EXPECT_EQ(v["3"], 120);
+  EXPECT_EQ(v["other"], 56);
+  // Eleven minutes later query 2 (which stopped growing) is back in "other" with its 91: "other" grows only by what
+  // query 4 did.
+  t += std::chrono::minutes(11);
+  v = step({StatementRow("a", "1", 100), StatementRow("a", "2", 91), StatementRow("a", "3", 130),
+            StatementRow("a", "4", 7)});
+  EXPECT_EQ(v.count("2"), 0u);
+  EXPECT_EQ(v["other"], 57);
+  // pg_stat_statements_reset(): everything starts again from zero, and so does "other" (a real reset).
+  v = step({StatementRow("a", "1", 1), StatementRow("a", "3", 1), StatementRow("a", "4", 1)});
+  EXPECT_EQ(v["other"], 1);
 }
 
 TEST(ParseDefinition, TopNeedsAValueForEveryLabel) {
@@ -288,7 +325,7 @@ TEST(BuiltinCollectors, LoadAndCoverEverySupportedVersion) {
   const auto defs = LoadCollectors({});
   ASSERT_FALSE(defs.empty());
   for (const auto& def : defs) {
-    // Every built-in runs from 12 through 18, except where the fact does not exist yet (reserved_connections, 16+).
+    // Every built-in runs from 12 through 18, except where the fact does not exist yet (slot wal_status, 13+).
     for (int version : {180000, 170000, 160000, 150000, 140000, 130000, 120000}) {
       if (SelectVariant(def, version) == nullptr) {
         EXPECT_GE(def.queries.front().min_version, version) << def.name << " has a gap at " << version;

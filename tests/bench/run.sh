@@ -41,7 +41,7 @@ die() {
 [[ $interval =~ ^[0-9]+$ && $interval -ge 2 ]] || die "BENCH_INTERVAL must be a whole number of seconds >= 2"
 [[ $warmup =~ ^[0-9]+$ && $warmup -ge 1 ]] || die "BENCH_WARMUP must be >= 1"
 [[ $scrapes =~ ^[0-9]+$ && $scrapes -ge 2 ]] || die "BENCH_SCRAPES must be >= 2"
-for tool in curl awk sed grep sort cmake; do command -v "$tool" >/dev/null || die "$tool is missing"; done
+for tool in curl awk sed grep sort cmake cc pkg-config; do command -v "$tool" >/dev/null || die "$tool is missing"; done
 for tool in initdb pg_ctl psql postgres; do [[ -x $pg_bindir/$tool ]] || die "$pg_bindir/$tool is missing"; done
 [[ -x $peer_bin ]] || die "$peer_bin is missing (apt-get install prometheus-postgres-exporter)"
 
@@ -442,27 +442,20 @@ conn_cpu_ms=$(awk -v a="$c0" -v b="$c1" -v c="$c2" -v hz="$(getconf CLK_TCK)" -v
   'BEGIN { d = (b - a) - (c - b); if (d < 0) d = 0; printf "%.2f", d * 1000 / hz / n }')
 
 # --- client CPU of one SCRAM login (libpq), which every exporter pays in its own process ----------------------------
-# The same psql loop as a SCRAM role and as a trust role; the difference of the loops' CPU (children's utime + stime,
-# read in the subshell once they have exited) is what the SCRAM exchange costs libpq: mostly PBKDF2 with 4096
-# HMAC-SHA-256 iterations through OpenSSL.
+# tests/bench/login_cpu.c logs in 200 times in one process (libpq and OpenSSL initialised once, as in a running
+# exporter), as a SCRAM role and as a trust role; the difference is what the SCRAM exchange costs libpq: mostly
+# PBKDF2 with 4096 HMAC-SHA-256 iterations through OpenSSL.
 log "calibrating the client CPU of a SCRAM login"
 sql postgres -c "CREATE ROLE bench_trust LOGIN IN ROLE pg_monitor" >/dev/null
-login_loop_ticks() {  # role password -> CPU ticks of calib_n logins
-  (
-    for ((j = 0; j < calib_n; j++)); do
-      PGPASSWORD=$2 "$pg_bindir/psql" -X -q -At -h 127.0.0.1 -p "$pgport" -U "$1" -d svc_001 -c 'SELECT 1' \
-        >/dev/null || exit 1
-    done
-    # Read with a builtin: in a pipeline, $BASHPID would be the pipeline's own process, not this subshell.
-    local me=$BASHPID stat
-    read -r stat <"/proc/$me/stat"
-    awk '{ print $14 + $15 }' <<<"${stat##*) }"
-  ) || die "calibration login as $1 failed"
+cc -O2 -o "$work/login_cpu" "$repo/tests/bench/login_cpu.c" $(pkg-config --cflags --libs libpq) ||
+  die "cannot compile tests/bench/login_cpu.c"
+login_ms() {  # role password -> client CPU per login, ms
+  PGPASSWORD=$2 "$work/login_cpu" "host=127.0.0.1 port=$pgport user=$1 dbname=svc_001 sslmode=disable" "$calib_n" ||
+    die "calibration logins as $1 failed"
 }
-scram_ticks=$(login_loop_ticks bench_probe "$pw_probe")
-trust_ticks=$(login_loop_ticks bench_trust "")
-scram_client_ms=$(awk -v s="$scram_ticks" -v t="$trust_ticks" -v hz="$(getconf CLK_TCK)" -v n="$calib_n" \
-  'BEGIN { d = s - t; if (d < 0) d = 0; printf "%.2f", d * 1000 / hz / n }')
+scram_login_ms=$(login_ms bench_probe "$pw_probe")
+trust_login_ms=$(login_ms bench_trust "")
+scram_client_ms=$(awk -v s="$scram_login_ms" -v t="$trust_login_ms" 'BEGIN { d = s - t; printf "%.2f", (d < 0 ? 0 : d) }')
 
 # --- analysis ------------------------------------------------------------------------------------------------------
 log "analysing"

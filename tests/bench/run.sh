@@ -447,6 +447,7 @@ conn_cpu_ms=$(awk -v a="$c0" -v b="$c1" -v c="$c2" -v hz="$(getconf CLK_TCK)" -v
 # PBKDF2 with 4096 HMAC-SHA-256 iterations through OpenSSL.
 log "calibrating the client CPU of a SCRAM login"
 sql postgres -c "CREATE ROLE bench_trust LOGIN IN ROLE pg_monitor" >/dev/null
+# shellcheck disable=SC2046  # pkg-config's flags are several words on purpose
 cc -O2 -o "$work/login_cpu" "$repo/tests/bench/login_cpu.c" $(pkg-config --cflags --libs libpq) ||
   die "cannot compile tests/bench/login_cpu.c"
 login_ms() {  # role password -> client CPU per login, ms

@@ -187,10 +187,10 @@ std::vector<std::string> SplitDataSourceNames(const std::string& value) {
 }
 
 bool TargetConfig::SameAs(const TargetConfig& other) const {
-  return name == other.name && redacted_dsn == other.redacted_dsn && conn == other.conn && password == other.password &&
-         password_file == other.password_file && user_file == other.user_file && secret_file == other.secret_file &&
-         databases == other.databases && labels == other.labels && storage_limit_bytes == other.storage_limit_bytes &&
-         allow_superuser == other.allow_superuser && max_connections == other.max_connections;
+  // Every field but origin, so that a field added later is compared without anyone remembering to.
+  TargetConfig moved = other;
+  moved.origin = origin;
+  return *this == moved;
 }
 
 bool DatabaseFilter::Matches(const std::string& database) const {

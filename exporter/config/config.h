@@ -44,6 +44,7 @@ struct TargetConfig {
   bool allow_superuser = false;
   int max_connections = 3;  // to this instance, all databases together; at least 2
 
+  bool operator==(const TargetConfig&) const = default;
   // Equal apart from where they were written: a reload keeps such a target, its connections and caches.
   bool SameAs(const TargetConfig& other) const;
 };

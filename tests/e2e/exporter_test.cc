@@ -36,14 +36,11 @@ class ExporterTest : public ::testing::Test {
   // Polls /metrics until pg_up for `target` has `want`, or the timeout passes. Returns the last exposition.
   static std::string WaitForPgUp(const ExporterProcess& exporter, const std::string& target, double want,
                                  std::chrono::milliseconds timeout, const std::string& path = "/metrics") {
-    const auto deadline = Clock::now() + timeout;
-    std::string body;
-    while (Clock::now() < deadline) {
-      body = exporter.Get(path).body;
-      if (MetricValue(body, "pg_up", {{"target", target}}) == want) return body;
-      std::this_thread::sleep_for(200ms);
-    }
-    return body;
+    return exporter.Poll(
+        [&](const std::string& body) {
+          return MetricValue(body, "pg_up", {{"target", target}}) == want;
+        },
+        timeout, path);
   }
 };
 

@@ -83,17 +83,6 @@ class RotationTest : public ::testing::Test {
            "\", \"password\": \"" + password + "\", \"dbname\": \"postgres\"}\n";
   }
 
-  // Polls /metrics every 200 ms until `done` holds for the body or `timeout` passes; returns the last body.
-  static std::string WaitFor(const ExporterProcess& exporter, const std::function<bool(const std::string&)>& done,
-                             std::chrono::milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    std::string body;
-    while (true) {
-      body = exporter.Get("/metrics").body;
-      if (done(body) || Clock::now() >= deadline) return body;
-      std::this_thread::sleep_for(200ms);
-    }
-  }
   static std::function<bool(const std::string&)> Is(const std::string& name, std::map<std::string, std::string> labels,
                                                     double want) {
     labels["target"] = "rot";
@@ -126,7 +115,7 @@ TEST_F(RotationTest, SingleUserPasswordRotatedInTheDatabaseThenInTheFile) {
   const auto password_file = WriteTempFile(old_password + "\n");
   ExporterProcess exporter({"--config.file=" + Config("rot_single", "    password_file: " + password_file + "\n")});
   const auto pid = exporter.process().pid();
-  auto body = WaitFor(exporter, Is("pg_up", {}, 1), 10s);
+  auto body = exporter.Poll(Is("pg_up", {}, 1), 10s);
   ASSERT_EQ(Value(body, "pg_up"), 1) << exporter.process().Output();
   const double loaded_at = Value(body, "pgpulse_credential_last_change_timestamp_seconds");
   EXPECT_GT(loaded_at, 0);
@@ -137,7 +126,7 @@ TEST_F(RotationTest, SingleUserPasswordRotatedInTheDatabaseThenInTheFile) {
   EXPECT_EQ(Value(body, "pg_up"), 1) << "an open connection survives a password change";
   // Sessions end (a failover, a restart): new connections still carry the old password and are refused.
   Terminate("rot_single");
-  body = WaitFor(exporter, Is("pg_up", {}, 0), 5s);
+  body = exporter.Poll(Is("pg_up", {}, 0), 5s);
   ASSERT_EQ(Value(body, "pg_up"), 0) << body;
   EXPECT_GE(Value(body, "pgpulse_auth_failures_total"), 1);
 
@@ -145,7 +134,7 @@ TEST_F(RotationTest, SingleUserPasswordRotatedInTheDatabaseThenInTheFile) {
   std::this_thread::sleep_for(1100ms);  // a modification time the old file cannot have had
   WriteFile(password_file, new_password + "\n");
   const auto written = Clock::now();
-  body = WaitFor(exporter, Is("pg_up", {}, 1), 10s);
+  body = exporter.Poll(Is("pg_up", {}, 1), 10s);
   const auto recovery = Clock::now() - written;
   EXPECT_EQ(Value(body, "pg_up"), 1) << exporter.process().Output();
   EXPECT_LT(recovery, 10s);
@@ -164,8 +153,7 @@ TEST_F(RotationTest, WrongPasswordIsCountedLoggedWithTheTargetAndNeverShown) {
   CreateRole("rot_wrong", right);
   ExporterProcess exporter(
       {"--config.file=" + Config("rot_wrong", "    password_file: " + WriteTempFile(wrong + "\n") + "\n")});
-  auto body = WaitFor(
-      exporter, [](const std::string& b) { return Value(b, "pgpulse_auth_failures_total") >= 2; }, 10s);
+  auto body = exporter.Poll([](const std::string& b) { return Value(b, "pgpulse_auth_failures_total") >= 2; }, 10s);
   EXPECT_EQ(Value(body, "pg_up"), 0);
   EXPECT_GE(Value(body, "pgpulse_auth_failures_total"), 2) << body;
   // Each failure re-read the file before the next attempt.
@@ -184,7 +172,7 @@ TEST_F(RotationTest, AlternatingUsersSwitchThroughTheJsonSecret) {
   const auto secret = WriteTempFile(JsonSecret("rot_alt_a", password_a));
   // The DSN names no user: it comes from the secret, so it can change.
   ExporterProcess exporter({"--config.file=" + Config("", "    secret_file: " + secret + "\n")});
-  auto body = WaitFor(exporter, Is("pgpulse_target_role_info", {{"rolname", "rot_alt_a"}}, 1), 10s);
+  auto body = exporter.Poll(Is("pgpulse_target_role_info", {{"rolname", "rot_alt_a"}}, 1), 10s);
   ASSERT_EQ(Value(body, "pg_up"), 1) << exporter.process().Output();
   EXPECT_EQ(Value(body, "pgpulse_target_role_info", {{"rolname", "rot_alt_a"}}), 1) << body;
 
@@ -193,7 +181,7 @@ TEST_F(RotationTest, AlternatingUsersSwitchThroughTheJsonSecret) {
   std::this_thread::sleep_for(3s);  // more than one poll of the file
   Sql("ALTER ROLE rot_alt_a PASSWORD NULL");
   Terminate("rot_alt_a");
-  body = WaitFor(exporter, Is("pgpulse_target_role_info", {{"rolname", "rot_alt_b"}}, 1), 10s);
+  body = exporter.Poll(Is("pgpulse_target_role_info", {{"rolname", "rot_alt_b"}}, 1), 10s);
   EXPECT_EQ(Value(body, "pg_up"), 1) << exporter.process().Output();
   EXPECT_EQ(Value(body, "pgpulse_target_role_info", {{"rolname", "rot_alt_b"}}), 1) << body;
   // The switch was noticed from the file, before any login failed.
@@ -208,7 +196,7 @@ TEST_F(RotationTest, TemporaryRoleIsSwappedInAndRenamed) {
   CreateRole("rot_swap", old_password);
   const auto secret = WriteTempFile(JsonSecret("rot_swap", old_password));
   ExporterProcess exporter({"--config.file=" + Config("", "    secret_file: " + secret + "\n")});
-  auto body = WaitFor(exporter, Is("pgpulse_target_role_info", {{"rolname", "rot_swap"}}, 1), 10s);
+  auto body = exporter.Poll(Is("pgpulse_target_role_info", {{"rolname", "rot_swap"}}, 1), 10s);
   ASSERT_EQ(Value(body, "pg_up"), 1) << exporter.process().Output();
 
   // 1. A temporary role with the same privileges and a new password; 2. pgpulse is pointed at it.
@@ -218,7 +206,7 @@ TEST_F(RotationTest, TemporaryRoleIsSwappedInAndRenamed) {
   // 3. Once the old role's sessions are gone it is dropped, and the temporary role takes its name. A SCRAM
   // password survives the rename; the renamed role's open sessions carry on.
   Terminate("rot_swap");
-  body = WaitFor(exporter, Is("pgpulse_target_role_info", {{"rolname", "rot_swap_new"}}, 1), 10s);
+  body = exporter.Poll(Is("pgpulse_target_role_info", {{"rolname", "rot_swap_new"}}, 1), 10s);
   ASSERT_EQ(Value(body, "pg_up"), 1) << exporter.process().Output();
   Sql("DROP ROLE rot_swap");
   Sql("ALTER ROLE rot_swap_new RENAME TO rot_swap");
@@ -228,7 +216,7 @@ TEST_F(RotationTest, TemporaryRoleIsSwappedInAndRenamed) {
   EXPECT_EQ(Value(body, "pg_up"), 1) << "the open session survives the rename";
   std::this_thread::sleep_for(3s);
   Terminate("rot_swap");
-  body = WaitFor(exporter, Is("pgpulse_target_role_info", {{"rolname", "rot_swap"}}, 1), 10s);
+  body = exporter.Poll(Is("pgpulse_target_role_info", {{"rolname", "rot_swap"}}, 1), 10s);
   EXPECT_EQ(Value(body, "pg_up"), 1) << exporter.process().Output();
   EXPECT_EQ(Value(body, "pgpulse_auth_failures_total"), 0) << "every switch was noticed before a login needed it";
   EXPECT_GE(Value(body, "pgpulse_credential_reloads_total", {{"result", "success"}}), 2);
@@ -240,7 +228,7 @@ TEST_F(RotationTest, SecretsManagerFourPhaseRotation) {
   CreateRole("rot_sm", current);
   const auto secret = WriteTempFile(JsonSecret("rot_sm", current));  // what the agent writes: AWSCURRENT
   ExporterProcess exporter({"--config.file=" + Config("", "    secret_file: " + secret + "\n")});
-  auto body = WaitFor(exporter, Is("pg_up", {}, 1), 10s);
+  auto body = exporter.Poll(Is("pg_up", {}, 1), 10s);
   ASSERT_EQ(Value(body, "pg_up"), 1) << exporter.process().Output();
 
   // createSecret: a pending version exists in the manager only; nothing changes for pgpulse.
@@ -255,14 +243,14 @@ TEST_F(RotationTest, SecretsManagerFourPhaseRotation) {
   EXPECT_EQ(PgConnectError(pending_dsn), "");
   // Until finishSecret, a new connection (here: the old ones end) fails with the current version's password.
   Terminate("rot_sm");
-  body = WaitFor(exporter, Is("pg_up", {}, 0), 5s);
+  body = exporter.Poll(Is("pg_up", {}, 0), 5s);
   EXPECT_EQ(Value(body, "pg_up"), 0);
   const double failures = Value(body, "pgpulse_auth_failures_total");
   EXPECT_GE(failures, 1);
   // finishSecret: AWSCURRENT moves to the new version and the agent rewrites the file.
   WriteFile(secret, JsonSecret("rot_sm", pending));
   const auto finished = Clock::now();
-  body = WaitFor(exporter, Is("pg_up", {}, 1), 10s);
+  body = exporter.Poll(Is("pg_up", {}, 1), 10s);
   EXPECT_EQ(Value(body, "pg_up"), 1) << exporter.process().Output();
   EXPECT_LT(Clock::now() - finished, 10s);
   // The backoff between failed attempts kept the failures few.
@@ -280,14 +268,13 @@ TEST_F(RotationTest, LibpqPassfileIsWatchedToo) {
   const auto passfile = WriteTempFile(line(old_password));  // 0600, as libpq requires
   // No password anywhere in the config: libpq finds it in PGPASSFILE.
   ExporterProcess exporter({"--config.file=" + Config("rot_pgpass", "")}, {{"PGPASSFILE", passfile}});
-  auto body = WaitFor(exporter, Is("pg_up", {}, 1), 10s);
+  auto body = exporter.Poll(Is("pg_up", {}, 1), 10s);
   ASSERT_EQ(Value(body, "pg_up"), 1) << exporter.process().Output();
   const double loaded_at = Value(body, "pgpulse_credential_last_change_timestamp_seconds");
   SetPassword("rot_pgpass", new_password);
   std::this_thread::sleep_for(1100ms);
   WriteFile(passfile, line(new_password));
-  body = WaitFor(
-      exporter,
+  body = exporter.Poll(
       [](const std::string& b) {
         return Value(b, "pgpulse_credential_reloads_total", {{"result", "success"}}) >= 1;
       },
@@ -295,7 +282,7 @@ TEST_F(RotationTest, LibpqPassfileIsWatchedToo) {
   EXPECT_GE(Value(body, "pgpulse_credential_reloads_total", {{"result", "success"}}), 1) << "the passfile is watched";
   EXPECT_GT(Value(body, "pgpulse_credential_last_change_timestamp_seconds"), loaded_at);
   Terminate("rot_pgpass");
-  body = WaitFor(exporter, Is("pg_up", {}, 1), 10s);
+  body = exporter.Poll(Is("pg_up", {}, 1), 10s);
   EXPECT_EQ(Value(body, "pg_up"), 1) << exporter.process().Output();
   ExpectNoSecret(exporter, {old_password, new_password});
 }
@@ -307,7 +294,7 @@ TEST_F(RotationTest, BrokenReloadKeepsTheRunningConfigAndAGoodOneIsApplied) {
   const auto config = Config("rot_reload", "    password_file: " + password_file + "\n");
   const auto good = ReadFile(config);
   ExporterProcess exporter({"--config.file=" + config});
-  auto body = WaitFor(exporter, Is("pg_up", {}, 1), 10s);
+  auto body = exporter.Poll(Is("pg_up", {}, 1), 10s);
   ASSERT_EQ(Value(body, "pg_up"), 1);
   EXPECT_EQ(MetricValue(body, "pgpulse_config_last_reload_successful"), 1);
   const double started = MetricValue(body, "pgpulse_config_last_reload_success_timestamp_seconds").value_or(0);
@@ -335,12 +322,7 @@ TEST_F(RotationTest, BrokenReloadKeepsTheRunningConfigAndAGoodOneIsApplied) {
                         "'\n    password_file: " + password_file + "\n");
   auto applied = HttpRequest("POST", exporter.port(), "/-/reload");
   EXPECT_EQ(applied.status, 200) << applied.body;
-  body = WaitFor(
-      exporter,
-      [](const std::string& b) {
-        return MetricValue(b, "pg_up", {{"target", "second"}}) == 1;
-      },
-      10s);
+  body = exporter.Poll([](const std::string& b) { return MetricValue(b, "pg_up", {{"target", "second"}}) == 1; }, 10s);
   EXPECT_EQ(MetricValue(body, "pg_up", {{"target", "second"}}), 1) << body;
   EXPECT_EQ(Value(body, "pg_up"), 1);
   EXPECT_EQ(MetricValue(body, "pgpulse_config_last_reload_successful"), 1);
@@ -364,7 +346,7 @@ TEST_F(RotationTest, SuperuserIsRefusedUnlessAllowed) {
 
   ExporterProcess allowed({"--config.file=" + Config(PgCluster::kSuperuser, "    password_file: " + password_file +
                                                                                 "\n    allow_superuser: true\n")});
-  body = WaitFor(allowed, Is("pg_up", {}, 1), 10s);
+  body = allowed.Poll(Is("pg_up", {}, 1), 10s);
   EXPECT_EQ(Value(body, "pgpulse_target_role_info", {{"rolname", "postgres"}, {"superuser", "true"}}), 1) << body;
   ExpectNoSecret(allowed, {superuser});
 }
@@ -374,7 +356,7 @@ TEST_F(RotationTest, RoleWithoutPgMonitorIsFlaggedAndWarnedAbout) {
   CreateRole("rot_plain", password, /*pg_monitor=*/false);
   ExporterProcess exporter(
       {"--config.file=" + Config("rot_plain", "    password_file: " + WriteTempFile(password + "\n") + "\n")});
-  auto body = WaitFor(exporter, Is("pg_up", {}, 1), 10s);
+  auto body = exporter.Poll(Is("pg_up", {}, 1), 10s);
   EXPECT_EQ(Value(body, "pgpulse_target_role_info", {{"rolname", "rot_plain"}, {"pg_monitor", "false"}}), 1) << body;
   EXPECT_TRUE(exporter.process().WaitForOutput("lacks pg_monitor", 1s)) << exporter.process().Output();
   ExpectNoSecret(exporter, {password});

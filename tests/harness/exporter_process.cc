@@ -62,4 +62,14 @@ HttpResponse ExporterProcess::Get(const std::string& target, std::map<std::strin
   return HttpGet(port_, target, std::move(headers));
 }
 
+std::string ExporterProcess::Poll(const std::function<bool(const std::string&)>& done,
+                                  std::chrono::milliseconds timeout, const std::string& path) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    auto body = Get(path).body;
+    if (done(body) || std::chrono::steady_clock::now() >= deadline) return body;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
 }  // namespace pgpulse::testing

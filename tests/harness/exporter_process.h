@@ -2,7 +2,9 @@
 #ifndef PGPULSE_TESTS_HARNESS_EXPORTER_PROCESS_H_
 #define PGPULSE_TESTS_HARNESS_EXPORTER_PROCESS_H_
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -24,6 +26,10 @@ class ExporterProcess {
 
   uint16_t port() const { return port_; }
   HttpResponse Get(const std::string& target, std::map<std::string, std::string> headers = {}) const;
+  // GETs `path` every 200 ms until `done` holds for the body or `timeout` passes; returns the last body (so a
+  // failed expectation shows what the exporter said).
+  std::string Poll(const std::function<bool(const std::string&)>& done, std::chrono::milliseconds timeout,
+                   const std::string& path = "/metrics") const;
   ChildProcess& process() { return *process_; }
   const ChildProcess& process() const { return *process_; }
 

@@ -43,6 +43,8 @@ struct CollectorSet {
   CapabilityNeeds database_needs;     // for each database a database-scope collector visits
   std::set<std::string> label_names;  // every label a collector can set, to catch clashes with target labels
   std::chrono::milliseconds longest_timeout{0};
+  // The shortest ttl among database-scope collectors: a visited database is due again at most this long after.
+  std::chrono::milliseconds database_revisit = std::chrono::milliseconds::max();
   bool has_database_scope = false;
 };
 
@@ -83,7 +85,8 @@ class Runner {
   Collected NewCollected() const;
 
   // Runs the collectors of `scope` on `conn`, which is connected to `database`. Results younger than a collector's
-  // ttl are served from cache. A failing collector is marked and the others still run.
+  // ttl are served from cache, except in a database visit: there a result that would expire before the database's
+  // next visit is refreshed now (see RefreshDue). A failing collector is marked and the others still run.
   boost::asio::awaitable<void> Run(Scope scope, std::string database, pg::Connection& conn, Capabilities caps,
                                    async::Clock::time_point deadline, Collected& out);
 
@@ -103,6 +106,9 @@ class Runner {
     std::shared_ptr<const RenderedResult> result;
   };
   using Key = std::pair<std::string, std::string>;  // (collector, database); database empty for cluster scope
+
+  // Whether a result of `def` this old is refreshed rather than served from cache in a run of `scope`.
+  bool RefreshDue(Scope scope, const Definition& def, async::Clock::duration age) const;
 
   // Adds a result to `out` if it fits in the collector's max_series; a result that does not (or that was truncated
   // when rendered) counts as a hit.

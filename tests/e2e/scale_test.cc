@@ -2,7 +2,9 @@
 // filters and cardinality caps, against the real binary and a real PostgreSQL.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <future>
+#include <map>
 #include <thread>
 
 #include "tests/harness/exporter_process.h"
@@ -151,6 +153,57 @@ metrics:
                                          "SELECT count(*) FROM pg_stat_activity WHERE usename = 'reporting' "
                                          "AND application_name = 'pgpulse'"),
             "1");
+}
+
+TEST_F(ScaleTest, DatabaseCollectorsShareVisitsAndNoResultOutlivesItsTtl) {
+  // Two database-scope collectors whose ttls are out of step (2 s and 3 s), two databases and one visiting
+  // connection, so every visit is a login. Each visit refreshes what would expire before the next one: no login is
+  // made for the 3 s collector alone, and neither is ever served older than its ttl.
+  // pg_stat_statements tells the two queries apart by their structure, not by their column names.
+  auto probe = [](const std::string& name, const std::string& ttl, const std::string& datname) {
+    return "name: " + name + "\nscope: database\nttl: " + ttl + "\nqueries: [{sql: 'SELECT " + datname +
+           " AS datname, 1 AS " + name + "'}]\nmetrics:\n  - {column: datname, usage: label}\n  - {column: " + name +
+           ", usage: gauge, name: probe_" + name + ", help: 1 per visited database.}\n";
+  };
+  const auto config = Config({{"a.yaml", probe("shared_visit_a", "2s", "current_database()")},
+                              {"b.yaml", probe("shared_visit_b", "3s", "current_database()::text")}},
+                             "    max_connections: 2\n    databases: {include: [cafe, erp]}\n");
+  auto calls = [this](const std::string& database, const std::string& marker) {
+    return std::stod(cluster.primary().QueryValue(
+        "postgres",
+        "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE dbid = (SELECT oid FROM "
+        "pg_database WHERE datname = '" +
+            database + "') AND query LIKE '%" + marker + "%'"));
+  };
+  const std::string kLogin = "set_config(%pg_has_role(";  // the session set-up, every session's first statement
+  std::map<std::string, std::array<double, 3>> before;
+  for (const std::string database : {"cafe", "erp"}) {
+    before[database] = {calls(database, kLogin), calls(database, "shared_visit_a"), calls(database, "shared_visit_b")};
+  }
+  {
+    ExporterProcess exporter({"--config.file=" + config});
+    double oldest_a = 0, oldest_b = 0;
+    for (int scrape = 0; scrape < 22; ++scrape) {
+      const auto body = exporter.Get("/metrics").body;
+      ASSERT_EQ(MetricValue(body, "probe_shared_visit_b", {{"datname", "erp"}}), 1) << body;
+      auto age = [&body](const std::string& collector) {
+        return MetricValue(body, "pgpulse_collector_cache_age_seconds", {{"collector", collector}}).value_or(0);
+      };
+      oldest_a = std::max(oldest_a, age("shared_visit_a"));
+      oldest_b = std::max(oldest_b, age("shared_visit_b"));
+      std::this_thread::sleep_for(500ms);
+    }
+    EXPECT_LT(oldest_a, 2.0);
+    EXPECT_LT(oldest_b, 3.0);
+  }
+  for (const std::string database : {"cafe", "erp"}) {
+    const double logins = calls(database, kLogin) - before[database][0];
+    const double a = calls(database, "shared_visit_a") - before[database][1];
+    const double b = calls(database, "shared_visit_b") - before[database][2];
+    EXPECT_GE(a, 4) << database;
+    EXPECT_GE(b, 3) << database;
+    EXPECT_EQ(logins, a) << database << ": a login for the 3 s collector alone";
+  }
 }
 
 TEST_F(ScaleTest, DiscoveryFollowsIncludeAndExcludeLists) {

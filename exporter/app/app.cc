@@ -173,9 +173,11 @@ asio::awaitable<http::Response> App::ServeMetrics(const http::Request& request,
       WriteTargetMetrics(*targets[i], late, out);
     }
   }
-  // The per-scrape series go through prometheus-cpp; the collectors' cached text is spliced in after them.
+  // The per-scrape series go through prometheus-cpp; the collectors' cached text follows them, sent from the
+  // cache itself, which the refreshes keep alive until the answer is written.
   http::Response response{200, metrics::kTextContentType, out.Serialize(), {}};
-  collector::AppendCollectedFamilies(collected, response.body);
+  response.body_parts = collector::CollectedFamilyParts(collected);
+  response.parts_owner = std::make_shared<const std::vector<std::shared_ptr<target::Refresh>>>(std::move(refreshes));
   co_return response;
 }
 

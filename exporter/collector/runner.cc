@@ -261,20 +261,10 @@ void WriteCollectorStatus(const Collected& collected, const metrics::Labels& tar
   }
 }
 
-void AppendCollectedFamilies(const std::vector<const Collected*>& refreshes, std::string& out) {
-  const CollectorSet* set = nullptr;
-  std::size_t size = out.size();
-  for (const auto* collected : refreshes) {
-    if (!set) set = collected->set.get();
-    if (collected->set.get() != set) continue;
-    for (const auto& results : collected->results) {
-      for (const auto& result : results) {
-        for (const auto& lines : result->lines) size += lines.size();
-      }
-    }
-  }
-  if (!set) return;
-  out.reserve(size + set->families.size() * 256);  // the headers: one exact allocation for a body of megabytes
+std::vector<std::string_view> CollectedFamilyParts(const std::vector<const Collected*>& refreshes) {
+  std::vector<std::string_view> parts;
+  const CollectorSet* set = refreshes.empty() ? nullptr : refreshes.front()->set.get();
+  if (!set) return parts;
   for (const auto& family : set->families) {
     bool any = false;
     for (const auto* collected : refreshes) {
@@ -283,13 +273,14 @@ void AppendCollectedFamilies(const std::vector<const Collected*>& refreshes, std
         for (const auto& result : collected->results[definition]) {
           const auto& lines = result->lines[column];
           if (lines.empty()) continue;
-          if (!any) out += family.header;
+          if (!any) parts.emplace_back(family.header);
           any = true;
-          out += lines;
+          parts.emplace_back(lines);
         }
       }
     }
   }
+  return parts;
 }
 
 }  // namespace pgpulse::collector

@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "exporter/async/deadline.h"
@@ -131,8 +132,9 @@ class Runner {
 // Writes the per-collector self-metrics of one target's refresh (pgpulse_collector_*).
 void WriteCollectorStatus(const Collected& collected, const metrics::Labels& target_labels, metrics::Exposition& out);
 
-// Appends the collectors' families of several targets' refreshes, each family's samples together under one header.
+// The collectors' families of several targets' refreshes, each family's samples together under one header, as
+// views into the set's headers and the results' cached text, in exposition order: valid while the refreshes live.
 // All must come from one CollectorSet; results of another set are left out (a reload swaps every target at once).
-void AppendCollectedFamilies(const std::vector<const Collected*>& refreshes, std::string& out);
+std::vector<std::string_view> CollectedFamilyParts(const std::vector<const Collected*>& refreshes);
 
 }  // namespace pgpulse::collector

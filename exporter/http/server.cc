@@ -87,8 +87,9 @@ bool IsToken(std::string_view text) {
   });
 }
 
-// Builds the wire message; false if the handler's response cannot be sent as given (a bug in the handler).
-bool BuildMessage(Response&& response, unsigned version, bool keep_alive, bhttp::response<bhttp::string_body>& out) {
+// Builds the wire message, taking the response's body; false if the handler's response cannot be sent as given (a
+// bug in the handler).
+bool BuildMessage(Response& response, unsigned version, bool keep_alive, bhttp::response<bhttp::string_body>& out) {
   // 1xx would leave the client waiting for a final answer, and Beast rejects codes above 999.
   if (response.status < 200 || response.status > 599) return false;
   out.result(static_cast<unsigned>(response.status));
@@ -111,7 +112,9 @@ bool BuildMessage(Response&& response, unsigned version, bool keep_alive, bhttp:
   }
   out.keep_alive(keep_alive);
   if (response.status == 204 || response.status == 304) return true;  // these never carry a body
-  out.content_length(response.body.size());
+  std::size_t length = response.body.size();
+  for (const auto& part : response.body_parts) length += part.size();
+  out.content_length(length);
   out.body() = std::move(response.body);
   return true;
 }
@@ -319,24 +322,44 @@ class Server::Session : public std::enable_shared_from_this<Session> {
     return 400;
   }
 
+  // The wire message, and the body parts that follow it with what keeps them alive.
+  struct Outgoing {
+    bhttp::response<bhttp::string_body> message;
+    std::vector<asio::const_buffer> parts;
+    std::shared_ptr<const void> parts_owner;
+  };
+
+  Outgoing Prepare(Response response, unsigned version, bool keep_alive) const {
+    Outgoing out;
+    if (!BuildMessage(response, version, keep_alive, out.message)) {
+      log::Warn("http handler returned an unusable response (bad status or header)",
+                {{"remote", remote_address_}, {"status", std::to_string(response.status)}});
+      out.message = {};
+      auto fallback = PlainResponse(500, "internal error");
+      BuildMessage(fallback, version, keep_alive, out.message);
+      return out;
+    }
+    out.parts.reserve(response.body_parts.size());
+    for (const auto& part : response.body_parts) out.parts.emplace_back(part.data(), part.size());
+    out.parts_owner = std::move(response.parts_owner);
+    return out;
+  }
+
   // Returns whether the whole response was written.
   asio::awaitable<bool> Write(Response response, unsigned version, bool keep_alive, bool head) {
-    bhttp::response<bhttp::string_body> message;
-    const int status = response.status;
-    if (!BuildMessage(std::move(response), version, keep_alive, message)) {
-      log::Warn("http handler returned an unusable response (bad status or header)",
-                {{"remote", remote_address_}, {"status", std::to_string(status)}});
-      message = {};
-      BuildMessage(PlainResponse(500, "internal error"), version, keep_alive, message);
-    }
+    auto out = Prepare(std::move(response), version, keep_alive);
     error_code ec;
     Arm(server_->limits_.write_timeout);
     if (head) {
       // Content-Length stays that of the GET body, as HEAD requires, but only the header goes out.
-      bhttp::response_serializer<bhttp::string_body> serializer(message);
+      bhttp::response_serializer<bhttp::string_body> serializer(out.message);
       co_await bhttp::async_write_header(socket_, serializer, asio::redirect_error(asio::use_awaitable, ec));
     } else {
-      co_await bhttp::async_write(socket_, message, asio::redirect_error(asio::use_awaitable, ec));
+      // Content-Length counts the parts: Beast writes the header and `body`, the parts follow in one gathered write.
+      co_await bhttp::async_write(socket_, out.message, asio::redirect_error(asio::use_awaitable, ec));
+      if (!ec && !out.parts.empty()) {
+        co_await asio::async_write(socket_, out.parts, asio::redirect_error(asio::use_awaitable, ec));
+      }
     }
     Disarm();
     co_return !ec;

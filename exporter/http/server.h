@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -33,10 +34,18 @@ struct Request {
 };
 
 struct Response {
+  Response() = default;
+  Response(int code, std::string type, std::string text, std::vector<std::pair<std::string, std::string>> extra = {})
+      : status(code), content_type(std::move(type)), body(std::move(text)), headers(std::move(extra)) {}
+
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+  // More body, sent after `body` straight from where it lies (megabytes of cached metrics text need no copy into a
+  // body string per scrape). `parts_owner` keeps the memory the parts point into alive until the write ends.
+  std::vector<std::string_view> body_parts;
+  std::shared_ptr<const void> parts_owner;
 };
 
 // Runs on the io_context thread; it must not block, only co_await. It is called through the Server, which stays

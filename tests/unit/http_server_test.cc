@@ -276,6 +276,45 @@ TEST(HttpServerTest, HeadIsGetWithoutBody) {
   EXPECT_EQ(response->body(), "twelve bytes");
 }
 
+TEST(HttpServerTest, BodyPartsFollowTheBodyUncopiedAndTheirOwnerIsReleasedAfterTheWrite) {
+  // 3000 parts: more than one gathered write takes (IOV_MAX, Asio's own limit), and more than a socket buffer holds.
+  std::vector<std::string> texts;
+  for (int i = 0; i < 3000; ++i) texts.push_back("part_" + std::to_string(i) + std::string(200, 'x') + "\n");
+  std::string expected = "head\n";
+  for (const auto& text : texts) expected += text;
+  std::mutex mutex;
+  std::weak_ptr<const void> last_owner;
+  TestServer server([&](Request) -> asio::awaitable<Response> {
+    auto owner = std::make_shared<const std::vector<std::string>>(texts);
+    Response response(200, "text/plain", "head\n");
+    for (const auto& text : *owner) response.body_parts.emplace_back(text);
+    response.parts_owner = owner;
+    const std::lock_guard lock(mutex);
+    last_owner = owner;
+    co_return response;
+  });
+  auto owner_released = [&] {
+    const std::lock_guard lock(mutex);
+    return last_owner.expired();
+  };
+
+  TestClient client(server.port());
+  auto response = client.Get("/metrics");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(Header(*response, bhttp::field::content_length), std::to_string(expected.size()));
+  EXPECT_EQ(response->body(), expected);
+  EXPECT_TRUE(Eventually(owner_released));
+  ASSERT_FALSE(client.Send("HEAD /metrics HTTP/1.1\r\nHost: t\r\n\r\n"));
+  response = client.Read(/*head=*/true);
+  ASSERT_TRUE(response);
+  EXPECT_EQ(Header(*response, bhttp::field::content_length), std::to_string(expected.size()));
+  EXPECT_TRUE(response->body().empty());
+  // The connection is still in step: had parts followed the HEAD header, this would read them.
+  response = client.Get("/metrics");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->body(), expected);
+}
+
 TEST(HttpServerTest, OversizedHeadersGet431AndClose) {
   std::atomic<int> calls{0};
   TestServer server([&](Request request) {

@@ -10,7 +10,7 @@
 namespace pgpulse::metrics {
 
 // The text exposition format, written straight into a string. Collector results are rendered once, when they are
-// collected, and a scrape only splices the cached text; prometheus-cpp's TextSerializer (which Exposition uses for
+// collected, and a scrape only sends the cached text; prometheus-cpp's TextSerializer (which Exposition uses for
 // the few per-scrape series) goes through an ostream character by character, too slow for ~100,000 cached series.
 // Every function here writes byte for byte what TextSerializer writes; a unit test holds the two together.
 

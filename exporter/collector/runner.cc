@@ -103,13 +103,21 @@ void Runner::Forget(const std::set<std::string>& databases) {
                 [&databases](const Key& key) { return !key.second.empty() && !databases.count(key.second); });
 }
 
-bool Runner::RefreshDue(Scope scope, const Definition& def, Clock::duration age) const {
-  if (scope == Scope::kCluster) return age >= def.ttl;
+bool Runner::RefreshDue(Scope scope, const CacheEntry& entry, Clock::time_point now) const {
+  if (scope == Scope::kCluster) return now >= entry.due;
   // Each database visit is a login (SCRAM costs client and server milliseconds of CPU). A result that would expire
   // before the next visit, which comes at the earliest database_revisit from now, would cost a visit of its own:
   // refreshing it now keeps a database's collectors in step, so their refreshes share visits. A result is thereby
   // refreshed at most database_revisit early, never late.
-  return std::chrono::duration_cast<std::chrono::milliseconds>(age) + set_->database_revisit >= def.ttl;
+  return now + set_->database_revisit >= entry.due;
+}
+
+void Runner::Store(const Key& key, const Definition& def, Clock::time_point now,
+                   std::shared_ptr<const RenderedResult> result, double first_expiry) {
+  auto [entry, first] = cache_.try_emplace(key);
+  const double share = first && first_expiry > 0 && first_expiry < 1 ? first_expiry : 1.0;
+  const auto ttl = std::chrono::duration_cast<Clock::duration>(def.ttl * share);
+  entry->second = CacheEntry{now, now + ttl, std::move(result)};
 }
 
 Clock::time_point Runner::DueAt(Scope scope, const std::string& database) const {
@@ -118,7 +126,7 @@ Clock::time_point Runner::DueAt(Scope scope, const std::string& database) const 
     if (def.scope != scope) continue;
     auto cached = cache_.find(Key{def.name, database});
     if (cached == cache_.end()) return Clock::time_point::min();
-    due = std::min(due, cached->second.at + def.ttl);
+    due = std::min(due, cached->second.due);
   }
   return due;
 }
@@ -158,7 +166,7 @@ void Runner::ServeCached(Scope scope, const std::string& database, Collected& ou
 }
 
 asio::awaitable<void> Runner::Run(Scope scope, std::string database, pg::Connection& conn, Capabilities caps,
-                                  Clock::time_point deadline, Collected& out) {
+                                  Clock::time_point deadline, Collected& out, double first_expiry) {
   static const auto kEmpty = std::make_shared<const RenderedResult>();
   for (std::size_t index = 0; index < set_->definitions.size(); ++index) {
     const auto& def = set_->definitions[index];
@@ -171,13 +179,13 @@ asio::awaitable<void> Runner::Run(Scope scope, std::string database, pg::Connect
     if (reason) {
       if (!status.ran) status.skip_reason = reason;
       // An empty result stands in the cache, so the database is not due again before the ttl passes.
-      cache_[key] = CacheEntry{now, kEmpty};
+      Store(key, def, now, kEmpty, first_expiry);
       LogOnce(log::Level::kInfo, def.name + '\x1f' + *reason, "collector not applicable", def.name, *reason);
       continue;
     }
     status.skip_reason.reset();
     status.ran = true;
-    if (auto cached = cache_.find(key); cached != cache_.end() && !RefreshDue(scope, def, now - cached->second.at)) {
+    if (auto cached = cache_.find(key); cached != cache_.end() && !RefreshDue(scope, cached->second, now)) {
       ServeCachedEntry(index, key, out);
       continue;
     }
@@ -220,7 +228,7 @@ asio::awaitable<void> Runner::Run(Scope scope, std::string database, pg::Connect
         if (def.top) rows = tops_[key].Apply(def, *def.top, std::move(rows), now);
         auto rendered = RenderRows(def, rows, target_labels_);
         Append(index, rendered, out);
-        cache_[key] = CacheEntry{now, std::move(rendered)};
+        Store(key, def, now, std::move(rendered), first_expiry);
         continue;
       } catch (const std::runtime_error& e) {
         failed = true;

@@ -88,8 +88,11 @@ class Runner {
   // Runs the collectors of `scope` on `conn`, which is connected to `database`. Results younger than a collector's
   // ttl are served from cache, except in a database visit: there a result that would expire before the database's
   // next visit is refreshed now (see RefreshDue). A failing collector is marked and the others still run.
+  // `first_expiry` (0 to 1] is the share of its ttl after which a database's first result is due again: given each
+  // database its own, the databases that were all visited at start come due in turn instead of all at once, so
+  // later refreshes visit a few databases each rather than every database in one long burst per ttl.
   boost::asio::awaitable<void> Run(Scope scope, std::string database, pg::Connection& conn, Capabilities caps,
-                                   async::Clock::time_point deadline, Collected& out);
+                                   async::Clock::time_point deadline, Collected& out, double first_expiry = 1);
 
   // Drops cached results of databases not in `databases` (they were dropped or excluded).
   void Forget(const std::set<std::string>& databases);
@@ -103,13 +106,17 @@ class Runner {
 
  private:
   struct CacheEntry {
-    async::Clock::time_point at;
+    async::Clock::time_point at;   // when it was collected
+    async::Clock::time_point due;  // when it is to be refreshed: at + ttl, or sooner for a first result
     std::shared_ptr<const RenderedResult> result;
   };
   using Key = std::pair<std::string, std::string>;  // (collector, database); database empty for cluster scope
 
-  // Whether a result of `def` this old is refreshed rather than served from cache in a run of `scope`.
-  bool RefreshDue(Scope scope, const Definition& def, async::Clock::duration age) const;
+  // Whether `entry` is refreshed rather than served from cache in a run of `scope` at `now`.
+  bool RefreshDue(Scope scope, const CacheEntry& entry, async::Clock::time_point now) const;
+  // Caches a result collected at `now`.
+  void Store(const Key& key, const Definition& def, async::Clock::time_point now,
+             std::shared_ptr<const RenderedResult> result, double first_expiry);
 
   // Adds a result to `out` if it fits in the collector's max_series; a result that does not (or that was truncated
   // when rendered) counts as a hit.

@@ -363,7 +363,11 @@ asio::awaitable<void> Target::VisitQueue(DatabaseSlot& slot, std::deque<std::str
       continue;
     }
     slot.idle_timer.cancel();
-    co_await runner_->Run(collector::Scope::kDatabase, database, slot.conn, database_caps_[database], deadline, out);
+    // Database i of n comes due again (i+1)/n of the way through its first ttl: see Runner::Run.
+    const auto position = std::find(databases_.begin(), databases_.end(), database) - databases_.begin();
+    const double first_expiry = static_cast<double>(position + 1) / static_cast<double>(databases_.size());
+    co_await runner_->Run(collector::Scope::kDatabase, database, slot.conn, database_caps_[database], deadline, out,
+                          first_expiry);
     // With more databases than connections a connection is rarely reused, so it is not kept open between visits.
     if (databases_.size() > slots_.size()) {
       slot.conn.Close();

@@ -5,6 +5,7 @@
 #include <array>
 #include <future>
 #include <map>
+#include <numeric>
 #include <thread>
 
 #include "tests/harness/exporter_process.h"
@@ -37,10 +38,17 @@ class ScaleTest : public ::testing::Test {
         ".yml");
   }
 
-  double Calls(const std::string& marker) {
+  // Calls of the statements whose text matches %marker% (a LIKE pattern), in `database` or in all.
+  double Calls(const std::string& marker, const std::string& database = "") {
+    const std::string in_database =
+        database.empty() ? "" : " AND dbid = (SELECT oid FROM pg_database WHERE datname = '" + database + "')";
     return std::stod(cluster.primary().QueryValue(
-        "postgres", "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE query LIKE '%" + marker + "%'"));
+        "postgres",
+        "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE query LIKE '%" + marker + "%'" + in_database));
   }
+
+  // Matches the session set-up, every pgpulse session's first statement: counts logins.
+  static constexpr const char* kLogin = "set_config(%pg_has_role(";
 
   TempDir dir_;
 };
@@ -168,17 +176,9 @@ TEST_F(ScaleTest, DatabaseCollectorsShareVisitsAndNoResultOutlivesItsTtl) {
   const auto config = Config({{"a.yaml", probe("shared_visit_a", "2s", "current_database()")},
                               {"b.yaml", probe("shared_visit_b", "3s", "current_database()::text")}},
                              "    max_connections: 2\n    databases: {include: [cafe, erp]}\n");
-  auto calls = [this](const std::string& database, const std::string& marker) {
-    return std::stod(cluster.primary().QueryValue(
-        "postgres",
-        "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE dbid = (SELECT oid FROM "
-        "pg_database WHERE datname = '" +
-            database + "') AND query LIKE '%" + marker + "%'"));
-  };
-  const std::string kLogin = "set_config(%pg_has_role(";  // the session set-up, every session's first statement
   std::map<std::string, std::array<double, 3>> before;
   for (const std::string database : {"cafe", "erp"}) {
-    before[database] = {calls(database, kLogin), calls(database, "shared_visit_a"), calls(database, "shared_visit_b")};
+    before[database] = {Calls(kLogin, database), Calls("shared_visit_a", database), Calls("shared_visit_b", database)};
   }
   {
     ExporterProcess exporter({"--config.file=" + config});
@@ -197,13 +197,47 @@ TEST_F(ScaleTest, DatabaseCollectorsShareVisitsAndNoResultOutlivesItsTtl) {
     EXPECT_LT(oldest_b, 3.0);
   }
   for (const std::string database : {"cafe", "erp"}) {
-    const double logins = calls(database, kLogin) - before[database][0];
-    const double a = calls(database, "shared_visit_a") - before[database][1];
-    const double b = calls(database, "shared_visit_b") - before[database][2];
+    const double logins = Calls(kLogin, database) - before[database][0];
+    const double a = Calls("shared_visit_a", database) - before[database][1];
+    const double b = Calls("shared_visit_b", database) - before[database][2];
     EXPECT_GE(a, 4) << database;
     EXPECT_GE(b, 3) << database;
     EXPECT_EQ(logins, a) << database << ": a login for the 3 s collector alone";
   }
+}
+
+TEST_F(ScaleTest, DatabaseVisitsSpreadOverTheScrapesInsteadOfComingInOneBurstPerTtl) {
+  // Four databases, all visited by the first refresh, over one visiting connection. Were they all due again at
+  // once, every 4 s one scrape would visit all four and the others none; instead their first results expire in
+  // turn (after 1, 2, 3 and 4 s), and so do their later ones.
+  const auto config = Config({{"spread.yaml", R"(name: spread_probe
+scope: database
+ttl: 4s
+queries: [{sql: 'SELECT current_database() AS datname, 1 AS spread_marker'}]
+metrics:
+  - {column: datname, usage: label}
+  - {column: spread_marker, usage: gauge, name: probe_spread, help: 1 per visited database.}
+)"}},
+                             "    max_connections: 2\n");
+  ExporterProcess exporter({"--config.file=" + config});
+  auto logins = Calls(kLogin);
+  std::vector<double> visits;  // per scrape
+  double oldest = 0;
+  for (int scrape = 0; scrape < 40; ++scrape) {
+    const auto body = exporter.Get("/metrics").body;
+    ASSERT_EQ(CountSamples(body, "probe_spread"), 4u) << body;
+    oldest = std::max(
+        oldest, MetricValue(body, "pgpulse_collector_cache_age_seconds", {{"collector", "spread_probe"}}).value_or(0));
+    const auto now = Calls(kLogin);
+    visits.push_back(now - logins);
+    logins = now;
+    std::this_thread::sleep_for(250ms);
+  }
+  EXPECT_LT(oldest, 4.0) << "no result is served older than its ttl";
+  const double later = std::accumulate(visits.begin() + 1, visits.end(), 0.0);
+  EXPECT_GE(later, 8) << "each database is visited again, about every 4 s";
+  // Spread, they come one at a time; a stalled scrape may let two or three fall due together, never all four.
+  EXPECT_LT(*std::max_element(visits.begin() + 1, visits.end()), 4) << "a burst: all databases due at once";
 }
 
 TEST_F(ScaleTest, DiscoveryFollowsIncludeAndExcludeLists) {

@@ -47,6 +47,15 @@ class ScaleTest : public ::testing::Test {
         "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE query LIKE '%" + marker + "%'" + in_database));
   }
 
+  // A database-scope collector `name`: one row per visited database, value 1, exported as probe_<name>{datname}.
+  // `datname` is the label's SQL: pg_stat_statements tells two probes apart by their structure, not their names.
+  static std::string DatabaseProbe(const std::string& name, const std::string& ttl = "0s",
+                                   const std::string& datname = "current_database()") {
+    return "name: " + name + "\nscope: database\nttl: " + ttl + "\nqueries: [{sql: 'SELECT " + datname +
+           " AS datname, 1 AS " + name + "'}]\nmetrics:\n  - {column: datname, usage: label}\n  - {column: " + name +
+           ", usage: gauge, name: probe_" + name + ", help: 1 per visited database.}\n";
+  }
+
   // Matches the session set-up, every pgpulse session's first statement: counts logins.
   static constexpr const char* kLogin = "set_config(%pg_has_role(";
 
@@ -167,14 +176,8 @@ TEST_F(ScaleTest, DatabaseCollectorsShareVisitsAndNoResultOutlivesItsTtl) {
   // Two database-scope collectors whose ttls are out of step (2 s and 3 s), two databases and one visiting
   // connection, so every visit is a login. Each visit refreshes what would expire before the next one: no login is
   // made for the 3 s collector alone, and neither is ever served older than its ttl.
-  // pg_stat_statements tells the two queries apart by their structure, not by their column names.
-  auto probe = [](const std::string& name, const std::string& ttl, const std::string& datname) {
-    return "name: " + name + "\nscope: database\nttl: " + ttl + "\nqueries: [{sql: 'SELECT " + datname +
-           " AS datname, 1 AS " + name + "'}]\nmetrics:\n  - {column: datname, usage: label}\n  - {column: " + name +
-           ", usage: gauge, name: probe_" + name + ", help: 1 per visited database.}\n";
-  };
-  const auto config = Config({{"a.yaml", probe("shared_visit_a", "2s", "current_database()")},
-                              {"b.yaml", probe("shared_visit_b", "3s", "current_database()::text")}},
+  const auto config = Config({{"a.yaml", DatabaseProbe("shared_visit_a", "2s")},
+                              {"b.yaml", DatabaseProbe("shared_visit_b", "3s", "current_database()::text")}},
                              "    max_connections: 2\n    databases: {include: [cafe, erp]}\n");
   std::map<std::string, std::array<double, 3>> before;
   for (const std::string database : {"cafe", "erp"}) {
@@ -210,15 +213,7 @@ TEST_F(ScaleTest, DatabaseVisitsSpreadOverTheScrapesInsteadOfComingInOneBurstPer
   // Four databases, all visited by the first refresh, over one visiting connection. Were they all due again at
   // once, every 4 s one scrape would visit all four and the others none; instead their first results expire in
   // turn (after 1, 2, 3 and 4 s), and so do their later ones.
-  const auto config = Config({{"spread.yaml", R"(name: spread_probe
-scope: database
-ttl: 4s
-queries: [{sql: 'SELECT current_database() AS datname, 1 AS spread_marker'}]
-metrics:
-  - {column: datname, usage: label}
-  - {column: spread_marker, usage: gauge, name: probe_spread, help: 1 per visited database.}
-)"}},
-                             "    max_connections: 2\n");
+  const auto config = Config({{"spread.yaml", DatabaseProbe("spread", "4s")}}, "    max_connections: 2\n");
   ExporterProcess exporter({"--config.file=" + config});
   auto logins = Calls(kLogin);
   std::vector<double> visits;  // per scrape
@@ -226,8 +221,8 @@ metrics:
   for (int scrape = 0; scrape < 40; ++scrape) {
     const auto body = exporter.Get("/metrics").body;
     ASSERT_EQ(CountSamples(body, "probe_spread"), 4u) << body;
-    oldest = std::max(
-        oldest, MetricValue(body, "pgpulse_collector_cache_age_seconds", {{"collector", "spread_probe"}}).value_or(0));
+    oldest = std::max(oldest,
+                      MetricValue(body, "pgpulse_collector_cache_age_seconds", {{"collector", "spread"}}).value_or(0));
     const auto now = Calls(kLogin);
     visits.push_back(now - logins);
     logins = now;
@@ -241,13 +236,7 @@ metrics:
 }
 
 TEST_F(ScaleTest, DiscoveryFollowsIncludeAndExcludeLists) {
-  const auto config = Config({{"dbs.yaml", R"(name: database_probe
-scope: database
-queries: [{sql: 'SELECT current_database() AS datname, 1 AS visited'}]
-metrics:
-  - {column: datname, usage: label}
-  - {column: visited, usage: gauge, name: probe_visited, help: 1 per visited database.}
-)"}},
+  const auto config = Config({{"dbs.yaml", DatabaseProbe("visited")}},
                              "    databases: {include: ['/^(cafe|erp|treasury)$/'], exclude: [erp]}\n");
   ExporterProcess exporter({"--config.file=" + config});
   const auto body = exporter.Get("/metrics").body;

@@ -239,6 +239,11 @@ TEST(ParseDuration, AcceptsUnitsAndRejectsJunk) {
   EXPECT_THROW(ParseDuration("30"), std::invalid_argument);
   EXPECT_THROW(ParseDuration("5 m"), std::invalid_argument);
   EXPECT_THROW(ParseDuration("s30"), std::invalid_argument);
+  EXPECT_EQ(ParseDuration("366d"), std::chrono::hours(366 * 24));
+  EXPECT_THROW(ParseDuration("367d"), std::invalid_argument);
+  EXPECT_THROW(ParseDuration("366d1ms"), std::invalid_argument);
+  EXPECT_THROW(ParseDuration("99999999999999999999999d"), std::invalid_argument);  // would overflow, not wrap
+  EXPECT_THROW(ParseDuration("9223372036854775807ms"), std::invalid_argument);
 }
 
 }  // namespace

@@ -97,8 +97,8 @@ class Runner {
   // Drops cached results of databases not in `databases` (they were dropped or excluded).
   void Forget(const std::set<std::string>& databases);
 
-  // When the oldest result of `scope` collectors for `database` expires (ttl passed); time_point::min() when one
-  // was never collected, so never-visited databases come first.
+  // When the first of the `scope` collectors' results for `database` is due (its ttl passed, or its shorter first
+  // one); time_point::min() when one was never collected, so never-visited databases come first.
   async::Clock::time_point DueAt(Scope scope, const std::string& database) const;
 
   // Serves what is cached for `database`, however old, with its age; used for databases not visited this refresh.

@@ -12,7 +12,8 @@
 # Knobs (environment): BENCH_DATABASES (200), BENCH_TABLES (30), BENCH_INTERVAL (15 s), BENCH_WARMUP (4 scrapes),
 # BENCH_SCRAPES (20 measured scrapes: 20 x 15 s = 300 s, one full 5-minute TTL), BENCH_OUT (results file),
 # BENCH_SKIP_BUILD=1 (use the binary as it is), BENCH_PEER_QUERIES (queries file for the peer, default: Debian's
-# example adapted to PostgreSQL 13+), PG_BINDIR (/usr/lib/postgresql/15/bin), PEER_BIN.
+# example adapted to PostgreSQL 13+), BENCH_PGPULSE_COLLECTORS (a file whose `collectors:` block is appended to
+# pgpulse's config, to measure other TTLs; default: none), PG_BINDIR (/usr/lib/postgresql/15/bin), PEER_BIN.
 set -Eeuo pipefail
 export LC_ALL=C
 umask 022
@@ -227,6 +228,15 @@ targets:
     dsn: postgresql://reporting_pgpulse@127.0.0.1:$pgport/postgres?sslmode=disable
     password_file: $work/pgpulse.pw
 EOF
+pgpulse_config_note="default collectors"
+if [[ -n ${BENCH_PGPULSE_COLLECTORS:-} ]]; then
+  [[ -f $BENCH_PGPULSE_COLLECTORS ]] || die "BENCH_PGPULSE_COLLECTORS=$BENCH_PGPULSE_COLLECTORS does not exist"
+  grep -q '^collectors:' "$BENCH_PGPULSE_COLLECTORS" ||
+    die "BENCH_PGPULSE_COLLECTORS=$BENCH_PGPULSE_COLLECTORS has no top-level collectors: block"
+  cat "$BENCH_PGPULSE_COLLECTORS" >>"$work/pgpulse.yml"
+  pgpulse_config_note="collectors overridden: $(grep -v -e '^collectors:' -e '^[[:space:]]*#' \
+    "$BENCH_PGPULSE_COLLECTORS" | tr -s ' \n' ' ')"
+fi
 
 peer_queries_note=""
 if [[ -n ${BENCH_PEER_QUERIES:-} ]]; then
@@ -600,7 +610,7 @@ report() {
   echo
   echo "machine     $(nproc) CPUs ($(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)), $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, Linux $(uname -r), Debian $(cat /etc/debian_version 2>/dev/null || echo '?')"
   echo "pgpulse     $(first_line "$pgpulse_bin" --version), $build_type build, built $pgpulse_built, tree $tree at the start"
-  echo "            config: one target (DSN to the postgres database), default collectors"
+  echo "            config: one target (DSN to the postgres database), $pgpulse_config_note"
   echo "peer        $(first_line "$peer_bin" --version)"
   echo "            --auto-discover-databases $peer_queries_note"
   echo "PostgreSQL  $pg_version; $databases service databases x $tables tables (integer primary key, 10 rows) + postgres;"

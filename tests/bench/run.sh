@@ -234,7 +234,7 @@ if [[ -n ${BENCH_PGPULSE_COLLECTORS:-} ]]; then
   grep -q '^collectors:' "$BENCH_PGPULSE_COLLECTORS" ||
     die "BENCH_PGPULSE_COLLECTORS=$BENCH_PGPULSE_COLLECTORS has no top-level collectors: block"
   cat "$BENCH_PGPULSE_COLLECTORS" >>"$work/pgpulse.yml"
-  pgpulse_config_note="collectors overridden: $(grep -v -e '^collectors:' -e '^[[:space:]]*#' \
+  pgpulse_config_note="collectors overridden:$(grep -v -e '^collectors:' -e '^[[:space:]]*#' \
     "$BENCH_PGPULSE_COLLECTORS" | tr -s ' \n' ' ')"
 fi
 

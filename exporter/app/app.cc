@@ -44,7 +44,7 @@ std::optional<std::string> App::Reload() {
     log::Error("configuration reload rejected; the running configuration stays", {{"err", e.what()}});
     return std::string(e.what());
   }
-  const bool same_collectors = next.collectors_fingerprint == configuration_.collectors_fingerprint;
+  const bool same_collectors = SameCollectors(next, configuration_);
   configuration_ = std::move(next);
   std::vector<std::shared_ptr<target::Target>> targets;
   int kept = 0;

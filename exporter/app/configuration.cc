@@ -3,27 +3,19 @@
 #include "exporter/collector/loader.h"
 
 namespace pgpulse::app {
-namespace {
-
-std::string Describe(const config::CollectorSettings& settings) {
-  auto optional = [](const auto& value) { return value ? std::to_string(static_cast<long long>(*value)) : "-"; };
-  return optional(settings.enabled) + "," + (settings.ttl ? std::to_string(settings.ttl->count()) : "-") + "," +
-         optional(settings.limit) + "," + optional(settings.max_series);
-}
-
-}  // namespace
 
 Configuration LoadConfiguration(const std::optional<std::string>& config_file, const config::EnvLookup& env) {
   Configuration loaded;
   loaded.config = config::ResolveConfig(config_file, env);
   auto definitions = collector::LoadCollectors(loaded.config.custom_collectors);
-  for (const auto& def : definitions) loaded.collectors_fingerprint += def.origin + '\n' + def.source + '\x1e';
-  for (const auto& [name, settings] : loaded.config.collectors) {
-    loaded.collectors_fingerprint += name + '=' + Describe(settings) + '\x1e';
-  }
+  for (const auto& def : definitions) loaded.collector_files += def.origin + '\n' + def.source + '\x1e';
   loaded.collectors = collector::BuildCollectorSet(std::move(definitions), loaded.config.collectors);
   collector::CheckTargetLabels(*loaded.collectors, loaded.config.targets);
   return loaded;
+}
+
+bool SameCollectors(const Configuration& a, const Configuration& b) {
+  return a.collector_files == b.collector_files && a.config.collectors == b.config.collectors;
 }
 
 }  // namespace pgpulse::app

@@ -54,6 +54,8 @@ struct CollectorSettings {
   std::optional<std::chrono::milliseconds> ttl;
   std::optional<std::int64_t> limit;
   std::optional<std::int64_t> max_series;
+
+  bool operator==(const CollectorSettings&) const = default;
 };
 
 struct Config {

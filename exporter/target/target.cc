@@ -73,27 +73,23 @@ void Target::PollCredentials() {
   credential_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
     auto self = weak.lock();
     if (ec || !self) return;
-    if (self->credentials_.Reload(false, "file changed") && self->state_ == State::kBackoff) {
-      // The target waits out a failed attempt; with new credentials the next scrape tries at once.
-      self->retry_at_ = {};
-      self->backoff_.Reset();
-    }
+    self->ReadCredentials(false, "file changed");
     self->PollCredentials();
   });
 }
 
-void Target::ReloadCredentials() {
-  if (credentials_.Reload(true, "configuration reloaded") && state_ == State::kBackoff) {
-    retry_at_ = {};
-    backoff_.Reset();
-  }
-}
+void Target::ReloadCredentials() { ReadCredentials(true, "configuration reloaded"); }
 
 void Target::OnAuthFailure() {
   credentials_.CountAuthFailure();
   // Changed since the attempt (a secret rotated in the database first and in the file a moment later): the next
   // attempt need not wait out the backoff.
-  if (credentials_.Reload(true, "authentication failed")) {
+  ReadCredentials(true, "authentication failed");
+}
+
+void Target::ReadCredentials(bool force, const char* reason) {
+  if (credentials_.Reload(force, reason) && state_ == State::kBackoff) {
+    // The target waits out a failed attempt; with new credentials the next scrape tries at once.
     retry_at_ = {};
     backoff_.Reset();
   }

@@ -92,6 +92,8 @@ class Target : public std::enable_shared_from_this<Target> {
   // After the server rejected the credentials: count it, and read them again before the next attempt.
   void OnAuthFailure();
   void PollCredentials();
+  // Reads the credentials again (only if a file changed, unless `force`); new ones end a backoff at once.
+  void ReadCredentials(bool force, const char* reason);
 
   // One of the connections that visit service databases in turn. It is reconnected to each database it visits.
   struct DatabaseSlot {

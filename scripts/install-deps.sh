@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything pgpulse needs to build, test and run its demo on Debian bookworm.
-# Idempotent: packages already present are skipped by apt; a second run only refreshes the index.
+# Idempotent: when every package is already installed it exits at once, without touching apt.
 set -euo pipefail
 
 packages=(

@@ -31,6 +31,18 @@ class TargetTest : public ::testing::Test {
     return std::make_shared<Target>(io.get_executor(), config, TargetSettings{});
   }
 
+  // One database-scope collector: a sample per database visited.
+  static std::shared_ptr<const collector::CollectorSet> VisitCollector() {
+    return collector::BuildCollectorSet({collector::ParseDefinition(R"(
+name: visit
+scope: database
+queries: [{sql: 'SELECT current_database() AS datname, 1 AS v'}]
+metrics: [{column: datname, usage: label}, {column: v, usage: gauge, name: v, help: h}]
+)",
+                                                                    "visit.yaml")},
+                                        {});
+  }
+
   Snapshot RefreshNow(Target& target) {
     auto refresh = target.StartRefresh(Clock::now() + std::chrono::seconds(10));
     return testing::RunAsync(io, [](std::shared_ptr<Refresh> r) -> asio::awaitable<Snapshot> {
@@ -106,19 +118,12 @@ TEST_F(TargetTest, ConcurrentRefreshesShareOne) {
 }
 
 TEST_F(TargetTest, KeptDatabaseConnectionsCloseWhenIdle) {
-  auto definition = collector::ParseDefinition(R"(
-name: visit
-scope: database
-queries: [{sql: 'SELECT current_database() AS datname, 1 AS v'}]
-metrics: [{column: datname, usage: label}, {column: v, usage: gauge, name: v, help: h}]
-)",
-                                               "visit.yaml");
   config::TargetConfig config;
   config.name = "primary";
   config.conn = config::ParseDsn(cluster.primary().Dsn(PgCluster::kReportingUser, cluster.reporting_password()));
   config.databases.include = {"cafe"};  // one database, fewer than the visiting connections: it is kept
   TargetSettings settings;
-  settings.collectors = collector::BuildCollectorSet({definition}, {});
+  settings.collectors = VisitCollector();
   settings.idle_timeout = std::chrono::milliseconds(300);
   auto target = std::make_shared<Target>(io.get_executor(), config, settings);
   auto refresh = target->StartRefresh(Clock::now() + std::chrono::seconds(10));
@@ -131,6 +136,35 @@ metrics: [{column: datname, usage: label}, {column: v, usage: gauge, name: v, he
   io.restart();
   io.run();  // the idle timer is the only work left
   EXPECT_EQ(target->open_connections(), 1);
+}
+
+TEST_F(TargetTest, DatabaseDiscoveryIsReadAgainAfterItsInterval) {
+  auto& server = cluster.primary();
+  for (const char* database : {"rediscover_a", "rediscover_b"}) {
+    server.Exec("postgres", std::string("DROP DATABASE IF EXISTS ") + database + " WITH (FORCE)");
+  }
+  server.Exec("postgres", "CREATE DATABASE rediscover_a");
+  config::TargetConfig config;
+  config.name = "primary";
+  config.conn = config::ParseDsn(server.Dsn(PgCluster::kReportingUser, cluster.reporting_password()));
+  config.databases.include = {"/^rediscover_/"};
+  TargetSettings settings;
+  settings.collectors = VisitCollector();
+  settings.discovery_interval = std::chrono::milliseconds(500);
+  settings.idle_timeout = std::chrono::milliseconds(50);  // RefreshNow runs the io_context until no work is left
+  auto target = std::make_shared<Target>(io.get_executor(), config, settings);
+  auto visited = [&] { return RefreshNow(*target).collected.results.at(0).size(); };
+
+  EXPECT_EQ(visited(), 1u);
+  server.Exec("postgres", "CREATE DATABASE rediscover_b");
+  EXPECT_EQ(visited(), 1u) << "pg_database is not read on every refresh";
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_EQ(visited(), 2u) << "a database created since is found once the interval has passed";
+
+  target->Shutdown();
+  for (const char* database : {"rediscover_a", "rediscover_b"}) {
+    server.Exec("postgres", std::string("DROP DATABASE ") + database + " WITH (FORCE)");
+  }
 }
 
 }  // namespace

@@ -58,9 +58,11 @@ void WriteTargetMetrics(const target::Target& target, const target::Snapshot& sn
     role["rolname"] = snapshot.role;
     role["superuser"] = snapshot.superuser ? "true" : "false";
     role["pg_monitor"] = snapshot.pg_monitor ? "true" : "false";
+    role["superuser_via"] = snapshot.superuser_roles;
+    role["managed_admin"] = snapshot.managed_admin_roles;
     out.Gauge("pgpulse_target_role_info",
-              "The role pgpulse is logged in as; labels tell whether it is a superuser "
-              "and has pg_monitor's privileges.",
+              "The role pgpulse is logged in as; labels tell whether it is a superuser, which superuser roles and "
+              "managed-service administrator roles it is a member of, and whether it has pg_monitor's privileges.",
               role, 1);
     auto info = labels;
     info["short_version"] = snapshot.short_version;

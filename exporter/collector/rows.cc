@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "exporter/metrics/text.h"
+#include "exporter/metrics/utf8.h"
 
 namespace pgpulse::collector {
 namespace {
@@ -43,7 +44,7 @@ int ValueIndex(const Definition& def, const std::string& column) {
   return -1;
 }
 
-std::vector<Row> MapRows(const Definition& def, const pg::Result& result) {
+std::vector<Row> MapRows(const Definition& def, const pg::Result& result, std::size_t* utf8_replacements) {
   // Where each mapping's column sits in the result.
   std::vector<int> position(def.columns.size(), -1);
   for (std::size_t m = 0; m < def.columns.size(); ++m) {
@@ -69,7 +70,9 @@ std::vector<Row> MapRows(const Definition& def, const pg::Result& result) {
       const auto& mapping = def.columns[m];
       const auto& cell = record[position[m]];
       if (mapping.usage == Usage::kLabel) {
-        row.labels[mapping.label] = cell.value_or("");
+        auto& label = row.labels[mapping.label] = cell.value_or("");
+        const auto replaced = metrics::ReplaceInvalidUtf8(label);
+        if (utf8_replacements != nullptr) *utf8_replacements += replaced;
       } else {
         row.values.push_back(ParseValue(cell, def, mapping.column));
       }

@@ -22,8 +22,10 @@ struct Row {
 const QueryVariant* SelectVariant(const Definition& def, int server_version);
 
 // Maps a result to rows. Throws std::runtime_error naming the collector and column when the result's columns and
-// the mapping differ, or a value column is not numeric.
-std::vector<Row> MapRows(const Definition& def, const pg::Result& result);
+// the mapping differ, or a value column is not numeric. Label values that are not valid UTF-8 (a name in a
+// database whose encoding is SQL_ASCII) have the invalid bytes replaced with U+FFFD; `utf8_replacements`, when
+// given, counts the replacements.
+std::vector<Row> MapRows(const Definition& def, const pg::Result& result, std::size_t* utf8_replacements = nullptr);
 
 // One collector's result in one database (or the cluster), rendered as exposition lines that carry the target's
 // labels. Built once per query run and immutable after: the cache keeps it, and every scrape that serves it shares it.

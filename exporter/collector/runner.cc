@@ -67,7 +67,8 @@ void CheckTargetLabels(const CollectorSet& set, const std::vector<config::Target
     for (const auto& [label, value] : target.labels) {
       // Also the labels of pgpulse's own series (pgpulse_collector_*, pgpulse_credential_reloads_total,
       // pgpulse_target_role_info).
-      static const std::set<std::string> kOwn = {"collector", "reason", "result", "rolname", "superuser", "pg_monitor"};
+      static const std::set<std::string> kOwn = {"collector", "reason",        "result",        "rolname",
+                                                 "superuser", "superuser_via", "managed_admin", "pg_monitor"};
       if (set.label_names.count(label) || kOwn.count(label)) {
         throw config::ConfigError(target.origin + ": labels." + label +
                                   ": clashes with a label pgpulse's collectors set");
@@ -146,6 +147,9 @@ void Runner::Append(std::size_t index, const std::shared_ptr<const RenderedResul
             "max_series=" + std::to_string(def.max_series));
   }
   status.limit_hits_total = limit_hits_[def.name];
+  if (auto it = utf8_replacements_.find(def.name); it != utf8_replacements_.end()) {
+    status.utf8_replacements_total = it->second;
+  }
 }
 
 void Runner::ServeCachedEntry(std::size_t index, const Key& key, Collected& out) {
@@ -202,7 +206,7 @@ asio::awaitable<void> Runner::Run(Scope scope, std::string database, pg::Connect
     std::string failure;
     pg::Result result;
     try {
-      result = co_await conn.Query(std::move(sql), std::move(no_params), std::min(deadline, now + def.timeout));
+      result = co_await conn.QueryReadOnly(std::move(sql), std::move(no_params), std::min(deadline, now + def.timeout));
     } catch (const pg::PgError& e) {
       failed = true;
       failure = std::string(pg::ErrorKindName(e.kind())) + ": " + e.what();
@@ -219,7 +223,13 @@ asio::awaitable<void> Runner::Run(Scope scope, std::string database, pg::Connect
     status.duration_seconds += std::chrono::duration<double>(Clock::now() - now).count();
     if (!failed) {
       try {
-        auto rows = MapRows(def, result);
+        std::size_t replaced = 0;
+        auto rows = MapRows(def, result, &replaced);
+        if (replaced > 0) {
+          utf8_replacements_[def.name] += replaced;
+          LogOnce(log::Level::kWarn, def.name + "\x1f" + "utf8", "collector returned label values that are not UTF-8",
+                  def.name, "invalid bytes replaced with U+FFFD; see pgpulse_collector_utf8_replacements_total");
+        }
         // Prometheus rejects a whole scrape that holds one series twice, so duplicates are dropped here.
         if (auto dropped = DropDuplicateLabelSets(rows); dropped > 0) {
           LogOnce(log::Level::kWarn, def.name + "\x1f" + "duplicates", "collector returned duplicate label sets",
@@ -266,6 +276,9 @@ void WriteCollectorStatus(const Collected& collected, const metrics::Labels& tar
     out.Counter("pgpulse_collector_series_limit_hits_total",
                 "Refreshes in which the collector produced more than max_series samples and some were dropped.", labels,
                 static_cast<double>(status.limit_hits_total));
+    out.Counter("pgpulse_collector_utf8_replacements_total",
+                "Invalid UTF-8 sequences replaced with U+FFFD in the collector's label values.", labels,
+                static_cast<double>(status.utf8_replacements_total));
   }
 }
 

@@ -59,9 +59,10 @@ std::shared_ptr<const CollectorSet> BuildCollectorSet(std::vector<Definition> de
 void CheckTargetLabels(const CollectorSet& set, const std::vector<config::TargetConfig>& targets);
 
 struct CollectorStatus {
-  std::size_t series = 0;              // samples exported in this refresh
-  bool limit_hit = false;              // max_series dropped samples in this refresh
-  std::uint64_t limit_hits_total = 0;  // refreshes in which that happened, since start
+  std::size_t series = 0;                     // samples exported in this refresh
+  bool limit_hit = false;                     // max_series dropped samples in this refresh
+  std::uint64_t limit_hits_total = 0;         // refreshes in which that happened, since start
+  std::uint64_t utf8_replacements_total = 0;  // invalid UTF-8 sequences replaced in its label values, since start
   double duration_seconds = 0;
   bool success = true;
   bool ran = false;                         // ran, or was served from cache, in at least one database
@@ -133,6 +134,7 @@ class Runner {
   std::map<Key, TopSelector> tops_;
   std::set<Key> unloaded_;  // (collector, database) whose extension library is not loaded
   std::map<std::string, std::uint64_t> limit_hits_;
+  std::map<std::string, std::uint64_t> utf8_replacements_;
   std::set<std::string> logged_;
 };
 

@@ -5,12 +5,18 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "exporter/metrics/utf8.h"
+
 namespace pgpulse::metrics {
 namespace {
 
 prometheus::ClientMetric NewClientMetric(const Labels& labels) {
   prometheus::ClientMetric metric;
-  for (const auto& [name, value] : labels) metric.label.push_back({name, value});
+  for (const auto& [name, value] : labels) {
+    // Label values come from config, from the server's ParameterStatus and from errors: make sure of UTF-8 here too.
+    metric.label.push_back({name, value});
+    ReplaceInvalidUtf8(metric.label.back().value);
+  }
   return metric;
 }
 

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "exporter/metrics/utf8.h"
+
 namespace pgpulse::metrics {
 
 std::string FamilyHeader(const std::string& name, const std::string& help, Type type) {
@@ -12,6 +14,13 @@ std::string FamilyHeader(const std::string& name, const std::string& help, Type 
 }
 
 void AppendEscapedLabelValue(std::string& out, std::string_view value) {
+  // The collectors replace (and count) invalid UTF-8 before this; this is the last line of defence for the rest.
+  std::string repaired;
+  if (!IsValidUtf8(value)) {
+    repaired = value;
+    ReplaceInvalidUtf8(repaired);
+    value = repaired;
+  }
   std::size_t plain = 0;  // copy runs of ordinary characters in one go
   for (std::size_t i = 0; i < value.size(); ++i) {
     const char c = value[i];

@@ -32,15 +32,46 @@ std::string OneLine(std::string text) {
   return text;
 }
 
-// The session is read-only and bounded on the server side; search_path is pinned so that catalog names in the
-// collectors' SQL cannot be shadowed by objects in a user's schema. The same round trip can ask whether the role
-// has pg_monitor's privileges, which is what pgpulse's collectors are written for.
+// Sets up the session in one round trip. Until this statement has run, the search_path is whatever the database
+// or the role-in-database settings say, and those belong to the database's owner, an untrusted tenant on a shared
+// instance: a `public.set_config(text, text, boolean)` or `public.pg_has_role(text, text)` would otherwise run as
+// the reporting role. So every function, type and operator here is qualified with pg_catalog, where only a superuser
+// can create objects. After it, search_path is pg_catalog (pg_temp last, so a temporary table can never shadow a
+// catalog), and the rest of pgpulse's SQL resolves there whatever the database sets.
+// client_encoding is pinned to UTF8 so that names are converted by the server rather than handed over in an
+// encoding a database owner chose (label values must be UTF-8). A SQL_ASCII database is the exception: the server
+// cannot convert from it, and in UTF8 it rejects every result that holds a non-UTF-8 byte, so one odd table name
+// would fail whole collectors; there the bytes come as stored, and the collectors repair them. DateStyle, IntervalStyle
+// and extra_float_digits are pinned because a database owner could otherwise change how values read. The same round
+// trip asks what the role can become: pg_monitor's privileges, a superuser through membership (refused like a superuser
+// login), and the managed services' administrator roles (reported and warned about).
 constexpr const char* kSessionSetupSql =
-    "SELECT set_config('default_transaction_read_only', 'on', false),"
-    " set_config('statement_timeout', $1, false),"
-    " set_config('lock_timeout', $2, false),"
-    " set_config('search_path', 'pg_catalog', false),"
-    " CASE WHEN $3 THEN pg_has_role('pg_monitor', 'USAGE') END";
+    "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false),"
+    " pg_catalog.set_config('client_encoding', $4, false),"
+    " pg_catalog.set_config('default_transaction_read_only', 'on', false),"
+    " pg_catalog.set_config('statement_timeout', $1, false),"
+    " pg_catalog.set_config('lock_timeout', $2, false),"
+    " pg_catalog.set_config('DateStyle', 'ISO, MDY', false),"
+    " pg_catalog.set_config('IntervalStyle', 'postgres', false),"
+    " pg_catalog.set_config('extra_float_digits', '1', false),"
+    " CASE WHEN $3::pg_catalog.bool THEN pg_catalog.pg_has_role('pg_monitor', 'USAGE') END AS pg_monitor,"
+    " (SELECT pg_catalog.string_agg(r.rolname::pg_catalog.text, ',' ORDER BY r.rolname) FROM pg_catalog.pg_roles r"
+    "   WHERE r.rolsuper AND pg_catalog.pg_has_role(r.oid, 'MEMBER')) AS superuser_roles,"
+    " (SELECT pg_catalog.string_agg(a.name, ',' ORDER BY a.name)"
+    "   FROM pg_catalog.unnest(ARRAY['rds_superuser', 'azure_pg_admin', 'cloudsqlsuperuser']) AS a(name)"
+    "   WHERE pg_catalog.to_regrole(a.name) IS NOT NULL"
+    "   AND pg_catalog.pg_has_role(pg_catalog.to_regrole(a.name)::pg_catalog.oid, 'MEMBER')) AS managed_admin_roles";
+
+std::string ClientEncoding(const char* server_encoding) {
+  return server_encoding != nullptr && std::string(server_encoding) == "SQL_ASCII" ? "SQL_ASCII" : "UTF8";
+}
+
+// Column positions in kSessionSetupSql's answer.
+constexpr std::size_t kSetupPgMonitor = 8, kSetupSuperuserRoles = 9, kSetupManagedAdmin = 10, kSetupColumns = 11;
+
+// Transaction control around a collector's statement: see QueryReadOnly.
+constexpr const char* kBeginReadOnly = "BEGIN TRANSACTION READ ONLY";
+constexpr const char* kRollback = "ROLLBACK";
 
 }  // namespace
 
@@ -108,16 +139,29 @@ asio::awaitable<void> Connection::Connect(ConnParams params, SessionSettings set
 
   // Arguments are named locals: g++ 12 mishandles temporaries (and braced lists) that live across a co_await.
   std::string setup_sql = kSessionSetupSql;
-  std::vector<std::optional<std::string>> limits = {std::to_string(settings.statement_timeout.count()),
-                                                    std::to_string(settings.lock_timeout.count()),
-                                                    settings.check_pg_monitor ? "true" : "false"};
+  std::vector<std::optional<std::string>> limits = {
+      std::to_string(settings.statement_timeout.count()), std::to_string(settings.lock_timeout.count()),
+      settings.check_pg_monitor ? "true" : "false", ClientEncoding(PQparameterStatus(conn_, "server_encoding"))};
   try {
     auto setup = co_await Query(std::move(setup_sql), std::move(limits), deadline);
-    session_.pg_monitor = setup.rows.size() == 1 && setup.rows[0].size() == 5 && setup.rows[0][4] == "t";
+    if (setup.rows.size() != 1 || setup.rows[0].size() != kSetupColumns) {
+      throw PgError(ErrorKind::kQuery, "unexpected answer to the session set-up");
+    }
+    const auto& row = setup.rows[0];
+    session_.pg_monitor = row[kSetupPgMonitor] == "t";
+    session_.superuser_roles = row[kSetupSuperuserRoles].value_or("");
+    session_.managed_admin_roles = row[kSetupManagedAdmin].value_or("");
   } catch (const PgError& e) {
     Close();
     throw PgError(e.kind() == ErrorKind::kQuery ? ErrorKind::kConnect : e.kind(),
                   std::string("session setup failed: ") + e.what(), e.sqlstate());
+  }
+  // A member of a superuser role can SET ROLE to it at any time: as good as a superuser login.
+  if (!session_.superuser_roles.empty() && !settings.allow_superuser) {
+    Fail(ErrorKind::kRefused, "role \"" + session_.user + "\" can become a superuser through membership in " +
+                                  session_.superuser_roles +
+                                  "; pgpulse refuses such sessions unless the target sets allow_superuser: true "
+                                  "(use a role in pg_monitor only)");
   }
 }
 
@@ -168,51 +212,115 @@ asio::awaitable<void> Connection::Flush(async::Clock::time_point deadline) {
   }
 }
 
+asio::awaitable<void> Connection::AwaitResult(const async::DeadlineGuard& guard) {
+  // PQgetResult blocks while libpq is busy, so only call it once a complete message is buffered.
+  while (true) {
+    if (PQconsumeInput(conn_) == 0) Fail(ErrorKind::kBroken, LibpqError());
+    if (PQisBusy(conn_) == 0) co_return;
+    auto ec = co_await WaitSocket(socket_, SocketInterest::kRead);
+    if (guard.expired()) Fail(ErrorKind::kTimeout, "timed out waiting for the query result");
+    if (ec) Fail(ErrorKind::kBroken, "waiting for the server: " + ec.message());
+  }
+}
+
+namespace {
+
+void CopyRows(const PGresult* res, Result& result) {
+  const int columns = PQnfields(res), rows = PQntuples(res);
+  result.columns.clear();
+  for (int c = 0; c < columns; ++c) result.columns.emplace_back(PQfname(res, c));
+  result.rows.assign(rows, {});
+  for (int r = 0; r < rows; ++r) {
+    auto& row = result.rows[r];
+    row.reserve(columns);
+    for (int c = 0; c < columns; ++c) {
+      if (PQgetisnull(res, r, c)) {
+        row.emplace_back(std::nullopt);
+      } else {
+        row.emplace_back(std::string(PQgetvalue(res, r, c), PQgetlength(res, r, c)));
+      }
+    }
+  }
+}
+
+PgError ServerError(const PGresult* res) {
+  const char* sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+  return PgError(ErrorKind::kQuery, OneLine(PQresultErrorMessage(res)), sqlstate != nullptr ? sqlstate : "");
+}
+
+using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
+
+}  // namespace
+
 asio::awaitable<Result> Connection::Receive(async::Clock::time_point deadline) {
   async::DeadlineGuard guard(executor_, deadline, [this] { socket_.cancel(); });
   Result result;
   std::optional<PgError> error;
   while (true) {
-    // PQgetResult blocks while libpq is busy, so only call it once a complete message is buffered.
-    while (true) {
-      if (PQconsumeInput(conn_) == 0) Fail(ErrorKind::kBroken, LibpqError());
-      if (PQisBusy(conn_) == 0) break;
-      auto ec = co_await WaitSocket(socket_, SocketInterest::kRead);
-      if (guard.expired()) Fail(ErrorKind::kTimeout, "timed out waiting for the query result");
-      if (ec) Fail(ErrorKind::kBroken, "waiting for the server: " + ec.message());
-    }
-    std::unique_ptr<PGresult, decltype(&PQclear)> res(PQgetResult(conn_), &PQclear);
+    co_await AwaitResult(guard);
+    ResultPtr res(PQgetResult(conn_), &PQclear);
     if (!res) break;
     switch (PQresultStatus(res.get())) {
-      case PGRES_TUPLES_OK: {
-        const int columns = PQnfields(res.get()), rows = PQntuples(res.get());
-        result.columns.clear();
-        for (int c = 0; c < columns; ++c) result.columns.emplace_back(PQfname(res.get(), c));
-        result.rows.assign(rows, {});
-        for (int r = 0; r < rows; ++r) {
-          auto& row = result.rows[r];
-          row.reserve(columns);
-          for (int c = 0; c < columns; ++c) {
-            if (PQgetisnull(res.get(), r, c)) {
-              row.emplace_back(std::nullopt);
-            } else {
-              row.emplace_back(std::string(PQgetvalue(res.get(), r, c), PQgetlength(res.get(), r, c)));
-            }
-          }
-        }
+      case PGRES_TUPLES_OK:
+        CopyRows(res.get(), result);
         break;
-      }
       case PGRES_COMMAND_OK:
         break;
       default:
-        if (!error) {
-          const char* sqlstate = PQresultErrorField(res.get(), PG_DIAG_SQLSTATE);
-          error.emplace(ErrorKind::kQuery, OneLine(PQresultErrorMessage(res.get())),
-                        sqlstate != nullptr ? sqlstate : "");
-        }
+        if (!error) error = ServerError(res.get());
     }
   }
   if (PQstatus(conn_) != CONNECTION_OK) Fail(ErrorKind::kBroken, LibpqError());
+  if (error) throw *error;
+  co_return result;
+}
+
+asio::awaitable<Result> Connection::QueryReadOnly(std::string sql, std::vector<std::optional<std::string>> params,
+                                                  async::Clock::time_point deadline) {
+  if (!IsOpen()) throw PgError(ErrorKind::kBroken, "not connected");
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& param : params) values.push_back(param ? param->c_str() : nullptr);
+  // One round trip: libpq's pipeline mode sends the three statements and a Sync together.
+  if (PQenterPipelineMode(conn_) == 0 ||
+      PQsendQueryParams(conn_, kBeginReadOnly, 0, nullptr, nullptr, nullptr, nullptr, 0) == 0 ||
+      PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr,
+                        0) == 0 ||
+      PQsendQueryParams(conn_, kRollback, 0, nullptr, nullptr, nullptr, nullptr, 0) == 0 ||
+      PQpipelineSync(conn_) == 0) {
+    Fail(ErrorKind::kBroken, LibpqError());
+  }
+  co_await Flush(deadline);
+
+  Result result;
+  std::optional<PgError> error;
+  {
+    async::DeadlineGuard guard(executor_, deadline, [this] { socket_.cancel(); });
+    int statement = 0;  // which of BEGIN, the statement and ROLLBACK the results belong to; a NULL ends each one's
+    while (true) {
+      co_await AwaitResult(guard);
+      ResultPtr res(PQgetResult(conn_), &PQclear);
+      if (!res) {
+        ++statement;
+        continue;
+      }
+      const auto status = PQresultStatus(res.get());
+      if (status == PGRES_PIPELINE_SYNC) break;
+      if (status == PGRES_TUPLES_OK && statement == 1) {
+        CopyRows(res.get(), result);
+      } else if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK && status != PGRES_PIPELINE_ABORTED &&
+                 !error) {
+        error = ServerError(res.get());
+      }
+    }
+  }
+  if (PQexitPipelineMode(conn_) == 0 || PQstatus(conn_) != CONNECTION_OK) Fail(ErrorKind::kBroken, LibpqError());
+  if (PQtransactionStatus(conn_) != PQTRANS_IDLE) {
+    // The statement failed inside the transaction, so the server skipped the pipelined ROLLBACK.
+    std::string rollback = kRollback;
+    std::vector<std::optional<std::string>> no_params;
+    co_await Query(std::move(rollback), std::move(no_params), deadline);
+  }
   if (error) throw *error;
   co_return result;
 }

@@ -38,6 +38,10 @@ struct SessionInfo {
   std::string database;    // the database connected to
   bool superuser = false;
   bool pg_monitor = false;  // the role can use pg_monitor's privileges (a member that inherits them, or superuser)
+  // Comma-separated: the superuser roles this role is a member of (and could SET ROLE to); refused unless allowed.
+  std::string superuser_roles;
+  // Comma-separated: the managed services' administrator roles this role is a member of (rds_superuser, ...).
+  std::string managed_admin_roles;
 };
 
 // One libpq connection driven by the caller's io_context. Never blocks: connect and queries run through libpq's
@@ -59,6 +63,12 @@ class Connection {
   boost::asio::awaitable<Result> Query(std::string sql, std::vector<std::optional<std::string>> params,
                                        async::Clock::time_point deadline);
 
+  // Runs a statement that is not pgpulse's own (a collector's) in a transaction that is read-only and rolled back,
+  // in one round trip: whatever it does to the session's settings (search_path, default_transaction_read_only, a
+  // role) is undone before the next statement, and it can write nothing.
+  boost::asio::awaitable<Result> QueryReadOnly(std::string sql, std::vector<std::optional<std::string>> params,
+                                               async::Clock::time_point deadline);
+
   void Close();
   bool IsOpen() const;
   const SessionInfo& session() const { return session_; }
@@ -67,6 +77,8 @@ class Connection {
   boost::asio::awaitable<void> PollConnect(async::Clock::time_point deadline);
   boost::asio::awaitable<void> Flush(async::Clock::time_point deadline);
   boost::asio::awaitable<Result> Receive(async::Clock::time_point deadline);
+  // Waits until libpq holds a complete result, so that PQgetResult will not block.
+  boost::asio::awaitable<void> AwaitResult(const async::DeadlineGuard& guard);
   void AttachSocket();
   [[noreturn]] void Fail(ErrorKind kind, const std::string& message, std::string sqlstate = {});
   std::string LibpqError() const;

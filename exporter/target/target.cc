@@ -200,6 +200,13 @@ asio::awaitable<void> Target::Connect(Clock::time_point deadline) {
               {{"target", name()}, {"user", session.user}, {"fix", "GRANT pg_monitor TO " + session.user}});
   }
   warned_role_ = session.pg_monitor ? std::string() : session.user;
+  // A managed service's administrator role is not a superuser, but can read and change far more than monitoring
+  // needs; pgpulse still connects (it may be all a small team has), and says so once per role.
+  if (!session.managed_admin_roles.empty() && warned_admin_role_ != session.user) {
+    log::Warn("the role is a member of a managed service's administrator role; use a role in pg_monitor only",
+              {{"target", name()}, {"user", session.user}, {"member_of", session.managed_admin_roles}});
+  }
+  warned_admin_role_ = session.managed_admin_roles.empty() ? std::string() : session.user;
 }
 
 asio::awaitable<Snapshot> Target::Probe(Clock::time_point deadline) {
@@ -214,6 +221,8 @@ asio::awaitable<Snapshot> Target::Probe(Clock::time_point deadline) {
   snapshot.role = conn_.session().user;
   snapshot.superuser = conn_.session().superuser;
   snapshot.pg_monitor = conn_.session().pg_monitor;
+  snapshot.superuser_roles = conn_.session().superuser_roles;
+  snapshot.managed_admin_roles = conn_.session().managed_admin_roles;
   snapshot.server_version_num = std::stoi(*result.rows[0][0]);
   snapshot.version = *result.rows[0][1];
   snapshot.short_version = ShortVersion(snapshot.server_version_num);

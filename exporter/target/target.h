@@ -45,6 +45,8 @@ struct Snapshot {
   std::string role;           // the role logged in as
   bool superuser = false;
   bool pg_monitor = false;
+  std::string superuser_roles;      // superuser roles the role is a member of (see pg::SessionInfo)
+  std::string managed_admin_roles;  // managed services' administrator roles it is a member of
   double duration_seconds = 0;
   collector::Collected collected;
 };
@@ -128,7 +130,8 @@ class Target : public std::enable_shared_from_this<Target> {
   std::optional<collector::Runner> runner_;
   CredentialWatch credentials_;
   boost::asio::steady_timer credential_timer_;
-  std::string warned_role_;  // the role last warned about for lacking pg_monitor
+  std::string warned_role_;        // the role last warned about for lacking pg_monitor
+  std::string warned_admin_role_;  // the role last warned about for being a managed-service administrator
   Backoff backoff_;
   async::Clock::time_point retry_at_{};
   std::string last_connect_error_;

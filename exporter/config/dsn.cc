@@ -2,83 +2,88 @@
 
 #include <libpq-fe.h>
 
-#include <cctype>
+#include <algorithm>
+#include <array>
+#include <cstring>
 #include <memory>
-#include <optional>
-#include <regex>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 namespace pgpulse::config {
 namespace {
 
 constexpr const char* kMask = "xxxxx";
+constexpr const char* kUnparseable = "<unparseable DSN, not shown>";
+constexpr const char* kUnparseableError =
+    "invalid DSN: libpq cannot parse it; it is not shown because it may hold a password";
+constexpr const char* kStrayAtError =
+    "invalid DSN: the URI has an '@' after its user name and password, so libpq would read part of them as host, "
+    "port or database name; percent-encode '/' (%2F) and '@' (%40) in the user name and password";
 
-bool IsUri(const std::string& dsn) { return dsn.rfind("postgresql://", 0) == 0 || dsn.rfind("postgres://", 0) == 0; }
+using Options = std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)>;
 
-// libpq's parse errors quote fragments of the input; keep its wording but drop the fragments, except the name of
-// an unknown option, which is never secret and is the useful part.
-std::string SafeLibpqMessage(std::string message) {
-  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-  if (message.rfind("invalid connection option", 0) == 0) return message;
-  return std::regex_replace(message, std::regex("\"[^\"]*\""), "\"...\"");
+// libpq's parse, or null. Its error text is dropped unread: it quotes the input, which may be the password.
+Options ParseWithLibpq(const std::string& dsn) {
+  char* error = nullptr;
+  Options options(PQconninfoParse(dsn.c_str(), &error), &PQconninfoFree);
+  PQfreemem(error);
+  return options;
 }
 
-std::string RedactUri(const std::string& dsn) {
-  const auto scheme_end = dsn.find("://") + 3;
-  // The user-info ends at the last '@' before the query: an unencoded '/' or '@' in a password must not end it early.
-  const auto query = dsn.find('?', scheme_end);
-  const auto at = dsn.rfind('@', query == std::string::npos ? std::string::npos : query);
-  std::string out = dsn;
-  if (at != std::string::npos && at >= scheme_end) {
-    const auto colon = dsn.find(':', scheme_end);
-    if (colon != std::string::npos && colon < at) out = dsn.substr(0, colon + 1) + kMask + dsn.substr(at);
+// libpq's URI prefixes, compared as libpq does: case-sensitive, at the very start.
+std::size_t UriPrefixLength(const std::string& dsn) {
+  for (const char* prefix : {"postgresql://", "postgres://"}) {
+    if (dsn.rfind(prefix, 0) == 0) return std::strlen(prefix);
   }
-  static const std::regex kPasswordParam("([?&]password=)[^&]*");
-  return std::regex_replace(out, kPasswordParam, std::string("$1") + kMask);
+  return 0;
 }
 
-// Walks a key=value conninfo string with libpq's quoting rules (single quotes, backslash escapes) and masks the
-// value of every password keyword. Returns nullopt when the text does not tokenise.
-std::optional<std::string> RedactKeywordValue(const std::string& dsn) {
-  std::string out;
-  std::size_t i = 0;
-  const auto n = dsn.size();
-  while (i < n) {
-    while (i < n && std::isspace(static_cast<unsigned char>(dsn[i]))) out += dsn[i++];
-    if (i >= n) break;
-    std::size_t key_start = i;
-    while (i < n && dsn[i] != '=' && !std::isspace(static_cast<unsigned char>(dsn[i]))) ++i;
-    std::string key = dsn.substr(key_start, i - key_start);
-    while (i < n && std::isspace(static_cast<unsigned char>(dsn[i]))) ++i;
-    if (i >= n || dsn[i] != '=') return std::nullopt;
-    ++i;
-    while (i < n && std::isspace(static_cast<unsigned char>(dsn[i]))) ++i;
-    std::size_t value_start = i;
-    if (i < n && dsn[i] == '\'') {
-      ++i;
-      while (i < n && dsn[i] != '\'') i += dsn[i] == '\\' ? 2 : 1;
-      if (i >= n) return std::nullopt;
-      ++i;
-    } else {
-      while (i < n && !std::isspace(static_cast<unsigned char>(dsn[i]))) i += dsn[i] == '\\' ? 2 : 1;
-      i = std::min(i, n);
-    }
-    out += key + "=" + (key == "password" ? std::string(kMask) : dsn.substr(value_start, i - value_start));
+// libpq ends a URI's user-info at the first '@' that comes before any '/'. A later '@' before the query means the
+// user-info held an unencoded '/' or '@' and was cut short: libpq parses the DSN, but the rest of the password
+// becomes the host, port or database name, which are shown on the status page and quoted by libpq's connect errors.
+bool UserInfoCutShort(const std::string& dsn) {
+  const auto start = UriPrefixLength(dsn);
+  if (start == 0) return false;
+  auto netloc = dsn.find_first_of("@/", start);
+  netloc = netloc != std::string::npos && dsn[netloc] == '@' ? netloc + 1 : start;
+  const auto query = dsn.find('?', netloc);
+  return dsn.find('@', netloc) < query;
+}
+
+// libpq flags secret keywords with dispchar "*"; the names are listed too, in case a libpq marks one differently.
+bool IsSecret(const PQconninfoOption& option) {
+  return (option.dispchar != nullptr && std::strchr(option.dispchar, '*') != nullptr) ||
+         std::strcmp(option.keyword, "password") == 0 || std::strcmp(option.keyword, "sslpassword") == 0;
+}
+
+// A value as libpq's key=value syntax reads it back: bare when it can be, else single-quoted with ' and \ escaped.
+std::string QuoteValue(const std::string& value) {
+  const bool bare = !value.empty() && std::none_of(value.begin(), value.end(), [](char c) {
+    return c == ' ' || (c >= '\t' && c <= '\r') || c == '\'' || c == '"' || c == '\\';
+  });
+  if (bare) return value;
+  std::string quoted = "'";
+  for (char c : value) {
+    if (c == '\'' || c == '\\') quoted += '\\';
+    quoted += c;
   }
-  return out;
+  return quoted + "'";
+}
+
+// Where a DSN points comes first, so that a reader finds it at a glance; the rest keeps libpq's keyword order.
+int DisplayRank(const std::string& keyword) {
+  static constexpr std::array<const char*, 5> kFirst = {"host", "hostaddr", "port", "dbname", "user"};
+  const auto it = std::find(kFirst.begin(), kFirst.end(), keyword);
+  return static_cast<int>(it - kFirst.begin());
 }
 
 }  // namespace
 
 pg::ConnParams ParseDsn(const std::string& dsn) {
-  char* error = nullptr;
-  std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> options(PQconninfoParse(dsn.c_str(), &error),
-                                                                       &PQconninfoFree);
-  if (!options) {
-    std::string message = error != nullptr ? SafeLibpqMessage(error) : "out of memory";
-    PQfreemem(error);
-    throw std::invalid_argument("invalid DSN: " + message);
-  }
+  if (UserInfoCutShort(dsn)) throw std::invalid_argument(kStrayAtError);
+  const auto options = ParseWithLibpq(dsn);
+  if (!options) throw std::invalid_argument(kUnparseableError);
   pg::ConnParams params;
   for (auto* option = options.get(); option->keyword != nullptr; ++option) {
     if (option->val != nullptr) params[option->keyword] = option->val;
@@ -87,8 +92,19 @@ pg::ConnParams ParseDsn(const std::string& dsn) {
 }
 
 std::string RedactDsn(const std::string& dsn) {
-  if (IsUri(dsn)) return RedactUri(dsn);
-  return RedactKeywordValue(dsn).value_or("<unparseable DSN, not shown>");
+  if (UserInfoCutShort(dsn)) return kUnparseable;
+  const auto options = ParseWithLibpq(dsn);
+  if (!options) return kUnparseable;
+  std::vector<std::pair<std::string, std::string>> shown;
+  for (auto* option = options.get(); option->keyword != nullptr; ++option) {
+    if (option->val == nullptr) continue;
+    shown.emplace_back(option->keyword, IsSecret(*option) ? std::string(kMask) : QuoteValue(option->val));
+  }
+  std::stable_sort(shown.begin(), shown.end(),
+                   [](const auto& a, const auto& b) { return DisplayRank(a.first) < DisplayRank(b.first); });
+  std::string out;
+  for (const auto& [keyword, value] : shown) out += (out.empty() ? "" : " ") + keyword + "=" + value;
+  return out;
 }
 
 std::string DescribeDsn(const pg::ConnParams& params) {

@@ -7,12 +7,15 @@
 namespace pgpulse::config {
 
 // Parses a libpq DSN, in URI (postgresql://...) or key=value form, into keywords. Throws std::invalid_argument
-// with a message that never repeats a value from the DSN (a malformed DSN may have its password anywhere).
+// with a fixed message that repeats nothing of the DSN: a DSN libpq cannot parse may have its password anywhere,
+// and libpq's own parse errors quote the input. Also rejects a URI whose user-info holds an unencoded '/' or '@',
+// which libpq would otherwise read as host, port or database name (and so show and send a piece of the password).
 pg::ConnParams ParseDsn(const std::string& dsn);
 
-// The one place where DSNs are made safe to show: every password (URI user-info, ?password=, password=) becomes
-// "xxxxx". Input that cannot be tokenised is replaced whole. Every log line, error and page that shows a DSN
-// goes through this function.
+// The one place where DSNs are made safe to show. The DSN is parsed by libpq itself (so that what is masked is
+// exactly what libpq would use), every secret value (password, sslpassword) becomes "xxxxx", and the result is
+// rebuilt in key=value form. A DSN that ParseDsn rejects is replaced whole by a fixed placeholder. Every log line,
+// error and page that shows a DSN goes through this function.
 std::string RedactDsn(const std::string& dsn);
 
 // A short, stable, secret-free description of where a DSN points: "host:port/dbname" (libpq defaults filled in

@@ -128,7 +128,7 @@ TEST(ParseConfig, DuplicateTargetNamesAreRejected) {
 
 TEST(ParseConfig, RedactsTheDsnItKeeps) {
   const auto config = ParseConfig("targets:\n  - {name: a, dsn: 'postgresql://u:s3cret@db/x'}\n", "f");
-  EXPECT_EQ(config.targets[0].redacted_dsn, "postgresql://u:xxxxx@db/x");
+  EXPECT_EQ(config.targets[0].redacted_dsn, "host=db dbname=x user=u password=xxxxx");
   EXPECT_EQ(config.targets[0].conn.at("password"), "s3cret");  // still used to connect
 }
 
@@ -154,7 +154,7 @@ TEST(Environment, DataSourceNameSingle) {
   ASSERT_EQ(targets.size(), 1u);
   EXPECT_EQ(targets[0].name, "db:5432/postgres");
   EXPECT_EQ(targets[0].origin, "DATA_SOURCE_NAME");
-  EXPECT_EQ(targets[0].redacted_dsn, "postgresql://rep:xxxxx@db:5432/postgres");
+  EXPECT_EQ(targets[0].redacted_dsn, "host=db port=5432 dbname=postgres user=rep password=xxxxx");
 }
 
 TEST(Environment, DataSourceNameCommaSeparated) {

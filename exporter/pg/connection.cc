@@ -92,7 +92,18 @@ void Connection::Close() {
 bool Connection::IsOpen() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
 
 std::string Connection::LibpqError() const {
-  return conn_ == nullptr ? std::string("out of memory") : OneLine(PQerrorMessage(conn_));
+  if (conn_ == nullptr) return "out of memory";
+  auto message = OneLine(PQerrorMessage(conn_));
+  // libpq's connect errors quote option values (an invalid port, an unreadable file). None is known to quote the
+  // password, but this message goes to the log and the status page, so it is checked, not trusted.
+  for (const auto& secret : secrets_) {
+    if (secret.empty()) continue;
+    constexpr std::string_view kMask = "xxxxx";
+    for (auto at = message.find(secret); at != std::string::npos; at = message.find(secret, at + kMask.size())) {
+      message.replace(at, secret.size(), kMask);
+    }
+  }
+  return message;
 }
 
 void Connection::Fail(ErrorKind kind, const std::string& message, std::string sqlstate) {
@@ -112,6 +123,10 @@ asio::awaitable<void> Connection::Connect(ConnParams params, SessionSettings set
   Close();
   params = co_await ResolveHosts(executor_, std::move(params), deadline);
   params.emplace("fallback_application_name", "pgpulse");
+  secrets_.clear();
+  for (const char* key : {"password", "sslpassword"}) {
+    if (auto it = params.find(key); it != params.end()) secrets_.push_back(it->second);
+  }
   std::vector<const char*> keywords, values;
   for (const auto& [key, value] : params) {
     keywords.push_back(key.c_str());

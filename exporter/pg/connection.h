@@ -87,6 +87,7 @@ class Connection {
   boost::asio::posix::stream_descriptor socket_;
   PGconn* conn_ = nullptr;
   SessionInfo session_;
+  std::vector<std::string> secrets_;  // this connection's password values, masked in every libpq message
 };
 
 }  // namespace pgpulse::pg

@@ -1,4 +1,7 @@
 // pgpulse: a Prometheus exporter and health monitor for PostgreSQL.
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
 #include <boost/asio/io_context.hpp>
 #include <iostream>
 #include <system_error>
@@ -18,9 +21,19 @@ namespace {
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 
+// Before anything else, and above all before a password is read: a core dump would hold every credential pgpulse
+// knows. RLIMIT_CORE 0 stops the kernel writing one; not dumpable also covers a core_pattern pipe to a crash
+// collector, which ignores the limit, and keeps other processes of the same user from ptrace or /proc/<pid>/mem.
+void DisableCoreDumps() {
+  const rlimit none{0, 0};
+  if (::setrlimit(RLIMIT_CORE, &none) != 0) std::cerr << "pgpulse: cannot disable core dumps (setrlimit)\n";
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) std::cerr << "pgpulse: cannot disable core dumps (prctl)\n";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  DisableCoreDumps();
   using namespace pgpulse;
   cli::Flags flags;
   try {
@@ -48,6 +61,11 @@ int main(int argc, char** argv) {
   try {
     configuration = app::LoadConfiguration(flags.config_file, config::ProcessEnvironment());
   } catch (const config::ConfigError& e) {
+    log::Error("invalid configuration", {{"err", e.what()}});
+    return kExitFailure;
+  } catch (const std::exception& e) {
+    // Loading is meant to throw only ConfigError; anything else still ends with a message and an exit code rather
+    // than std::terminate and SIGABRT.
     log::Error("invalid configuration", {{"err", e.what()}});
     return kExitFailure;
   }

@@ -2,14 +2,13 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <regex>
 #include <set>
-#include <sstream>
 
 #include "exporter/collector/embedded.h"
 #include "exporter/config/config.h"
+#include "exporter/config/regular_file.h"
 #include "exporter/config/yaml_validator.h"
 
 namespace pgpulse::collector {
@@ -97,10 +96,9 @@ TopSpec ParseTop(const YamlValidator& v, const YAML::Node& node, const Definitio
   }
   if (!node["other"]) v.Fail(node, "top.other", "is required: the label values of the remainder row");
   if (!node["other"].IsMap()) v.Fail(node["other"], "top.other", "must be a mapping of label columns to values");
-  for (const auto& entry : node["other"]) {
-    const auto column = entry.first.as<std::string>();
-    if (!is_label_column(column)) v.Fail(entry.first, "top.other." + column, "is not a label column");
-    top.other[column] = v.String(entry.second, "top.other." + column);
+  for (const auto& entry : v.Entries(node["other"], "top.other")) {
+    if (!is_label_column(entry.name)) v.Fail(entry.key, "top.other." + entry.name, "is not a label column");
+    top.other[entry.name] = v.String(entry.value, "top.other." + entry.name);
   }
   // The remainder row needs a value for every label: its group's, or the one given under other.
   for (const auto& mapping : def.columns) {
@@ -134,18 +132,15 @@ void CheckVariantsDoNotOverlap(const YamlValidator& v, const YAML::Node& node, s
   }
 }
 
-std::string ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(path.string() + ": cannot read collector file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+std::string ReadCollectorFile(const std::string& path) {
+  try {
+    return config::ReadRegularFile(path, config::kConfigFileMaxBytes).content;
+  } catch (const config::FileReadError& e) {
+    throw ConfigError(path + ": cannot read collector file: " + e.reason());
+  }
 }
 
-}  // namespace
-
-Definition ParseDefinition(const std::string& yaml_text, const std::string& origin) {
-  const YAML::Node root = config::LoadYaml(yaml_text, origin);
+Definition ParseDocument(const YAML::Node& root, const std::string& yaml_text, const std::string& origin) {
   YamlValidator v(origin);
   v.RequireMap(root, "",
                {"name", "help", "scope", "ttl", "timeout", "primary_only", "replica_only", "requires", "queries",
@@ -216,6 +211,18 @@ Definition ParseDefinition(const std::string& yaml_text, const std::string& orig
   return def;
 }
 
+}  // namespace
+
+Definition ParseDefinition(const std::string& yaml_text, const std::string& origin) {
+  const YAML::Node root = config::LoadYaml(yaml_text, origin);
+  try {
+    return ParseDocument(root, yaml_text, origin);
+  } catch (const YAML::Exception& e) {
+    // A backstop, as for the config file: nothing yaml-cpp throws may escape as anything but a config error.
+    throw config::YamlError(e, origin);
+  }
+}
+
 std::vector<Definition> LoadDirectory(const std::string& directory) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -223,13 +230,18 @@ std::vector<Definition> LoadDirectory(const std::string& directory) {
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(directory, ec)) {
     const auto extension = entry.path().extension();
-    if (entry.is_regular_file() && (extension == ".yaml" || extension == ".yml")) files.push_back(entry.path());
+    // Not only regular files: a *.yaml that is a FIFO or a device is a mistake to report, which the bounded reader
+    // does without waiting on it, rather than a file to skip in silence.
+    std::error_code type_ec;  // a dangling symlink is not a directory; the reader then names what is wrong
+    if (!entry.is_directory(type_ec) && (extension == ".yaml" || extension == ".yml")) files.push_back(entry.path());
   }
   if (ec) throw ConfigError(directory + ": cannot list collector directory: " + ec.message());
   std::sort(files.begin(), files.end());
   std::vector<Definition> definitions;
   definitions.reserve(files.size());
-  for (const auto& file : files) definitions.push_back(ParseDefinition(ReadFile(file), file.string()));
+  for (const auto& file : files) {
+    definitions.push_back(ParseDefinition(ReadCollectorFile(file.string()), file.string()));
+  }
   return definitions;
 }
 

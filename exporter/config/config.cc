@@ -4,14 +4,12 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
 #include <regex>
 #include <set>
-#include <sstream>
 
 #include "exporter/config/credentials.h"
 #include "exporter/config/dsn.h"
+#include "exporter/config/regular_file.h"
 #include "exporter/config/secret_file.h"
 #include "exporter/config/yaml_validator.h"
 
@@ -77,14 +75,13 @@ TargetConfig ParseTarget(const YamlValidator& v, const YAML::Node& node, const s
   }
   if (const auto& labels = node["labels"]) {
     if (!labels.IsMap()) v.Fail(labels, key + ".labels", "must be a mapping of label names to values");
-    for (const auto& entry : labels) {
-      const auto name = entry.first.as<std::string>();
-      const auto label_key = key + ".labels." + name;
-      if (!std::regex_match(name, kLabelName) || name.rfind("__", 0) == 0) {
-        v.Fail(entry.first, label_key, "is not a valid Prometheus label name");
+    for (const auto& entry : v.Entries(labels, key + ".labels")) {
+      const auto label_key = key + ".labels." + entry.name;
+      if (!std::regex_match(entry.name, kLabelName) || entry.name.rfind("__", 0) == 0) {
+        v.Fail(entry.key, label_key, "is not a valid Prometheus label name");
       }
-      if (name == "target") v.Fail(entry.first, label_key, "is reserved: pgpulse sets target itself");
-      target.labels[name] = v.String(entry.second, label_key);
+      if (entry.name == "target") v.Fail(entry.key, label_key, "is reserved: pgpulse sets target itself");
+      target.labels[entry.name] = v.String(entry.value, label_key);
     }
   }
   if (node["storage_limit_bytes"]) {
@@ -123,18 +120,15 @@ void RejectDuplicateNames(const std::vector<TargetConfig>& targets) {
   }
 }
 
-std::string ReadFileOrThrow(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(path + ": cannot read config file: " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+std::string ReadConfigText(const std::string& path) {
+  try {
+    return ReadRegularFile(path, kConfigFileMaxBytes).content;
+  } catch (const FileReadError& e) {
+    throw ConfigError(path + ": cannot read config file: " + e.reason());
+  }
 }
 
-}  // namespace
-
-Config ParseConfig(const std::string& yaml_text, const std::string& origin) {
-  const YAML::Node root = LoadYaml(yaml_text, origin);
+Config ParseDocument(const YAML::Node& root, const std::string& origin) {
   YamlValidator v(origin);
   Config config;
   if (root.IsNull()) return config;
@@ -148,9 +142,8 @@ Config ParseConfig(const std::string& yaml_text, const std::string& origin) {
   }
   if (const auto& collectors = root["collectors"]) {
     if (!collectors.IsMap()) v.Fail(collectors, "collectors", "must be a mapping of collector names to settings");
-    for (const auto& entry : collectors) {
-      const auto name = entry.first.as<std::string>();
-      config.collectors[name] = ParseCollectorSettings(v, entry.second, "collectors." + name);
+    for (const auto& entry : v.Entries(collectors, "collectors")) {
+      config.collectors[entry.name] = ParseCollectorSettings(v, entry.value, "collectors." + entry.name);
     }
   }
   if (const auto& dirs = root["custom_collectors"]) {
@@ -159,7 +152,20 @@ Config ParseConfig(const std::string& yaml_text, const std::string& origin) {
   return config;
 }
 
-Config LoadConfigFile(const std::string& path) { return ParseConfig(ReadFileOrThrow(path), path); }
+}  // namespace
+
+Config ParseConfig(const std::string& yaml_text, const std::string& origin) {
+  const YAML::Node root = LoadYaml(yaml_text, origin);
+  try {
+    return ParseDocument(root, origin);
+  } catch (const YAML::Exception& e) {
+    // The checks above look at every node before converting it, so this is a backstop: whatever yaml-cpp throws on
+    // input nobody foresaw becomes a config error, never an uncaught exception (at start, SIGABRT).
+    throw YamlError(e, origin);
+  }
+}
+
+Config LoadConfigFile(const std::string& path) { return ParseConfig(ReadConfigText(path), path); }
 
 EnvLookup ProcessEnvironment() {
   return [](const std::string& name) -> std::optional<std::string> {

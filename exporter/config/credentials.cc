@@ -33,7 +33,7 @@ std::string RequiredString(const std::map<std::string, std::optional<std::string
 }  // namespace
 
 Credentials ReadJsonSecret(const std::string& path) {
-  const std::string text = ReadSecretFile(path);
+  const std::string text = ReadSecretFile(path, kJsonSecretMaxBytes);
   std::map<std::string, std::optional<std::string>> members;
   try {
     members = ParseJsonObject(text);
@@ -60,10 +60,11 @@ Credentials LoadCredentials(const TargetConfig& target) {
     if (part && part->empty()) throw std::runtime_error("an empty user name or password was configured");
   }
   if (!credentials.password) {
-    // Unreadable or absent is not an error here: libpq then simply finds no password, and says so at connect.
+    // Unreadable or absent is not an error here: libpq then simply finds no password, and says so at connect. libpq
+    // itself skips a passfile that is not a regular file, so a FIFO here must not stall pgpulse either.
     if (auto passfile = PassfilePath(target); !passfile.empty()) {
       try {
-        credentials.passfile_digest = std::hash<std::string>{}(ReadSecretFile(passfile));
+        credentials.passfile_digest = std::hash<std::string>{}(ReadSecretFile(passfile, kPassfileMaxBytes));
       } catch (const std::runtime_error&) {
       }
     }

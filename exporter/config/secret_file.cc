@@ -1,19 +1,44 @@
 #include "exporter/config/secret_file.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <mutex>
+#include <set>
 #include <stdexcept>
 
-namespace pgpulse::config {
+#include "exporter/log/log.h"
 
-std::string ReadSecretFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read secret file " + path + ": " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  std::string secret = text.str();
+namespace pgpulse::config {
+namespace {
+
+// Once per path for the life of the process: the files are re-read every time they change and after every failed
+// login, and a warning at each of those would drown the log.
+void WarnIfOthersCanRead(const std::string& path, mode_t mode) {
+  if ((mode & (S_IRWXG | S_IRWXO)) == 0) return;
+  static std::mutex mutex;
+  static std::set<std::string> warned;
+  {
+    std::lock_guard lock(mutex);
+    if (!warned.insert(path).second) return;
+  }
+  char octal[8];
+  std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode & 07777));
+  log::Warn("credential file is accessible to group or others; it should be readable by its owner only (0600 or less)",
+            {{"file", path}, {"mode", octal}});
+}
+
+}  // namespace
+
+std::string ReadSecretFile(const std::string& path, std::size_t max_bytes) {
+  RegularFile file;
+  try {
+    file = ReadRegularFile(path, max_bytes);
+  } catch (const FileReadError& e) {
+    throw std::runtime_error("cannot read secret file " + path + ": " + e.reason());
+  }
+  WarnIfOthersCanRead(path, file.mode);
+  std::string secret = std::move(file.content);
   while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
   return secret;
 }

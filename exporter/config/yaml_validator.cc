@@ -1,5 +1,7 @@
 #include "exporter/config/yaml_validator.h"
 
+#include <yaml-cpp/depthguard.h>
+#include <map>
 #include <sstream>
 
 #include "exporter/config/config.h"
@@ -14,15 +16,30 @@ void YamlValidator::Fail(const YAML::Node& node, const std::string& key, const s
   throw ConfigError(out.str());
 }
 
+std::vector<YamlValidator::MapEntry> YamlValidator::Entries(const YAML::Node& node, const std::string& key) const {
+  if (!node.IsMap()) Fail(node, key.empty() ? "(top level)" : key, "must be a mapping");
+  std::vector<MapEntry> entries;
+  std::map<std::string, int> lines;
+  for (const auto& entry : node) {
+    if (!entry.first.IsScalar()) {
+      Fail(entry.first, key.empty() ? "(top level)" : key, "has a key that is not a plain string (a list or mapping)");
+    }
+    std::string name = entry.first.Scalar();
+    auto [first, inserted] = lines.emplace(name, entry.first.Mark().line + 1);
+    if (!inserted)
+      Fail(entry.first, Join(key, name), "duplicate key (first on line " + std::to_string(first->second) + ")");
+    entries.push_back({std::move(name), entry.first, entry.second});
+  }
+  return entries;
+}
+
 void YamlValidator::RequireMap(const YAML::Node& node, const std::string& key,
                                const std::set<std::string>& allowed) const {
-  if (!node.IsMap()) Fail(node, key.empty() ? "(top level)" : key, "must be a mapping");
-  for (const auto& entry : node) {
-    const auto name = entry.first.as<std::string>();
-    if (!allowed.count(name)) {
+  for (const auto& entry : Entries(node, key)) {
+    if (!allowed.count(entry.name)) {
       std::string known;
       for (const auto& a : allowed) known += (known.empty() ? "" : ", ") + a;
-      Fail(entry.first, Join(key, name), "unknown key (known: " + known + ")");
+      Fail(entry.key, Join(key, entry.name), "unknown key (known: " + known + ")");
     }
   }
 }
@@ -68,10 +85,17 @@ std::chrono::milliseconds YamlValidator::Duration(const YAML::Node& node, const 
 YAML::Node LoadYaml(const std::string& text, const std::string& origin) {
   try {
     return YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    throw ConfigError(origin + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
-                      ": invalid YAML: " + e.msg);
+  } catch (const YAML::Exception& e) {
+    throw YamlError(e, origin);
   }
+}
+
+ConfigError YamlError(const YAML::Exception& e, const std::string& origin) {
+  // yaml-cpp says "bad file" when nesting exceeds its depth limit, which would send users looking for an I/O fault.
+  const std::string what = dynamic_cast<const YAML::DeepRecursion*>(&e) != nullptr ? "nested too deeply" : e.msg;
+  if (e.mark.is_null()) return ConfigError(origin + ": invalid YAML: " + what);
+  return ConfigError(origin + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                     ": invalid YAML: " + what);
 }
 
 }  // namespace pgpulse::config

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "exporter/config/config.h"
+
 namespace pgpulse::config {
 
 // Reads values out of a parsed YAML document with strict checks. Every failure throws ConfigError as
@@ -18,6 +20,16 @@ class YamlValidator {
   explicit YamlValidator(std::string origin) : origin_(std::move(origin)) {}
 
   [[noreturn]] void Fail(const YAML::Node& node, const std::string& key, const std::string& message) const;
+
+  struct MapEntry {
+    std::string name;  // the key's text
+    YAML::Node key;    // for messages about the key itself
+    YAML::Node value;
+  };
+  // The entries of a mapping in file order. Every key must be a plain scalar (YAML also allows a list or a mapping
+  // as a key, `? [a] : b`, which no setting of pgpulse has) and appear once (yaml-cpp keeps both of a duplicate pair
+  // and a lookup finds only the first). Every map pgpulse reads is iterated through here.
+  std::vector<MapEntry> Entries(const YAML::Node& node, const std::string& key) const;
 
   // A mapping whose keys are all in `allowed`.
   void RequireMap(const YAML::Node& node, const std::string& key, const std::set<std::string>& allowed) const;
@@ -38,5 +50,9 @@ class YamlValidator {
 
 // Parses YAML text, turning syntax errors into ConfigError with origin, line and column.
 YAML::Node LoadYaml(const std::string& text, const std::string& origin);
+
+// The ConfigError for something yaml-cpp threw while a document from `origin` was parsed or read: callers catch
+// YAML::Exception around all their use of yaml-cpp, so that no input can end the process with an uncaught exception.
+ConfigError YamlError(const YAML::Exception& e, const std::string& origin);
 
 }  // namespace pgpulse::config

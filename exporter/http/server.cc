@@ -145,6 +145,20 @@ bool Expects100Continue(const bhttp::request<bhttp::string_body>& message) {
   return message.version() >= 11 && EqualsIgnoreCase(std::string_view(expect.data(), expect.size()), "100-continue");
 }
 
+// Whether the request's framing is one that every HTTP implementation reads alike. A proxy in front of pgpulse that
+// reuses its connection for several clients must agree with pgpulse on where a request ends; otherwise the rest of
+// one request is taken as the next (request smuggling). Beast reads "gzip, chunked" as chunked but "chunked, chunked"
+// or "xchunked" as no body at all, and other servers differ, so the only Transfer-Encoding accepted is a single
+// "chunked" without a Content-Length (Beast itself refuses the pairs it sees as conflicting).
+bool HasUnambiguousFraming(const bhttp::request<bhttp::string_body>& message) {
+  const auto encodings = message.equal_range(bhttp::field::transfer_encoding);
+  if (encodings.first == encodings.second) return true;
+  if (std::next(encodings.first) != encodings.second) return false;
+  const auto value = encodings.first->value();
+  return EqualsIgnoreCase(std::string_view(value.data(), value.size()), "chunked") &&
+         message.count(bhttp::field::content_length) == 0;
+}
+
 void Listen(tcp::acceptor& acceptor, const tcp::endpoint& endpoint, bool dual_stack, error_code& ec) {
   error_code ignored;
   acceptor.close(ignored);
@@ -267,6 +281,15 @@ class Server::Session : public std::enable_shared_from_this<Session> {
       error_code ec;
       Arm(limits.read_timeout);
       co_await bhttp::async_read_header(socket_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
+      if (!ec && !HasUnambiguousFraming(parser.get())) {
+        Disarm();
+        // Where this request ends is uncertain, so nothing after it on the connection can be trusted either.
+        if (co_await Write(PlainResponse(400, "bad request: Transfer-Encoding must be exactly \"chunked\"\n"), 11,
+                           /*keep_alive=*/false, /*head=*/false)) {
+          co_await LingeringClose(kMaxDrainBytes);
+        }
+        co_return;
+      }
       if (!ec && !parser.is_done() && Expects100Continue(parser.get())) {
         // Without this, curl and others pause for a second before sending a body.
         static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";

@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "exporter/http/server.h"
 
@@ -375,6 +376,72 @@ TEST(HttpServerTest, GarbageGets400AndClose) {
   ASSERT_TRUE(response);
   EXPECT_EQ(response->result_int(), 400);
   EXPECT_TRUE(client.ClosedByServer());
+}
+
+TEST(HttpServerTest, TransferEncodingOtherThanExactlyChunkedGets400AndClose) {
+  std::mutex mutex;
+  std::vector<std::string> seen;  // path and body of every request the handler got
+  TestServer server([&](Request request) -> asio::awaitable<Response> {
+    {
+      std::lock_guard lock(mutex);
+      seen.push_back(request.path + " " + request.body);
+    }
+    Response response;
+    response.body = "ok";
+    co_return response;
+  });
+  // Framings a proxy and Beast could read differently: Beast takes "gzip, chunked" as chunked, but "chunked,
+  // chunked" and "xchunked" as no body at all, so the chunks (here holding a whole second request) would be read as
+  // the next request.
+  const std::string body = "5\r\nhello\r\n0\r\n\r\n";
+  const std::string smuggled = "GET /smuggled HTTP/1.1\r\nHost: t\r\n\r\n";
+  const std::vector<std::string> ambiguous = {
+      "Transfer-Encoding: gzip, chunked\r\n",
+      "Transfer-Encoding: chunked, chunked\r\n",
+      "Transfer-Encoding: xchunked\r\n",
+      "Transfer-Encoding: chunkedx\r\n",
+      "Transfer-Encoding: , chunked\r\n",
+      "Transfer-Encoding: chunked,\r\n",
+      "Transfer-Encoding: chunked;q=1\r\n",
+      "Transfer-Encoding: \"chunked\"\r\n",
+      "Transfer-Encoding:\x0b"
+      "chunked\r\n",
+      "Transfer-Encoding : chunked\r\n",
+      "Transfer-Encoding: identity\r\n",
+      "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n",
+      "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+      "Transfer-Encoding: chunked\r\nContent-Length: 17\r\n",
+      "Content-Length: 17\r\nTransfer-Encoding: chunked\r\n",
+      "Content-Length: 17\r\nTransfer-Encoding: xchunked\r\n",
+  };
+  for (const auto& headers : ambiguous) {
+    TestClient client(server.port());
+    ASSERT_FALSE(client.Send("POST /x HTTP/1.1\r\nHost: t\r\n" + headers + "\r\n" + body + smuggled)) << headers;
+    const auto response = client.Read();
+    ASSERT_TRUE(response) << headers;
+    EXPECT_EQ(response->result_int(), 400) << headers;
+    EXPECT_EQ(Header(*response, bhttp::field::connection), "close") << headers;
+    EXPECT_TRUE(client.ClosedByServer()) << headers;
+  }
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_TRUE(seen.empty()) << seen.front();
+  }
+
+  // Plain chunked still works, in any letter case, and the connection stays usable.
+  for (const std::string value : {"chunked", "Chunked", "CHUNKED"}) {
+    TestClient client(server.port());
+    ASSERT_FALSE(client.Send("POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: " + value + "\r\n\r\n" + body +
+                             "GET /next HTTP/1.1\r\nHost: t\r\n\r\n"));
+    auto response = client.Read();
+    ASSERT_TRUE(response) << value;
+    EXPECT_EQ(response->result_int(), 200) << value;
+    response = client.Read();
+    ASSERT_TRUE(response) << value;
+    EXPECT_EQ(response->result_int(), 200) << value;
+  }
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(seen, (std::vector<std::string>{"/x hello", "/next ", "/x hello", "/next ", "/x hello", "/next "}));
 }
 
 TEST(HttpServerTest, TimeoutsCloseSlowAndIdleClients) {

@@ -54,6 +54,7 @@ RegularFile ReadRegularFile(const std::string& path, std::size_t max_bytes) {
 
   RegularFile file;
   file.mode = st.st_mode & 07777;
+  file.owner = st.st_uid;
   // The size from fstat is a hint only (the file may grow while read): read to EOF, but never past the cap.
   file.content.resize(static_cast<std::size_t>(st.st_size) + 1);
   std::size_t used = 0;

@@ -10,10 +10,14 @@ namespace pgpulse::config {
 
 // Size caps for the files pgpulse reads. A file over its cap is refused rather than read in part: a truncated
 // password or config would fail later, and more confusingly.
-inline constexpr std::size_t kPlainSecretMaxBytes = 4 * 1024;        // password_file, user_file, *_FILE variables
-inline constexpr std::size_t kJsonSecretMaxBytes = 64 * 1024;        // secret_file, as secrets managers write it
-inline constexpr std::size_t kPassfileMaxBytes = 64 * 1024;          // libpq's passfile, digested to notice rotation
-inline constexpr std::size_t kConfigFileMaxBytes = 4 * 1024 * 1024;  // the config file and collector files
+// password_file, user_file, *_FILE variables
+inline constexpr std::size_t kPlainSecretMaxBytes = std::size_t{4} * 1024;
+// secret_file, as secrets managers write it
+inline constexpr std::size_t kJsonSecretMaxBytes = std::size_t{64} * 1024;
+// libpq's passfile, digested to notice rotation
+inline constexpr std::size_t kPassfileMaxBytes = std::size_t{64} * 1024;
+// the config file and collector files
+inline constexpr std::size_t kConfigFileMaxBytes = std::size_t{4} * 1024 * 1024;
 
 // A file that could not be read. what() is "<path>: <reason>"; reason() alone lets callers phrase their own message.
 // Neither ever holds the file's content.
@@ -32,6 +36,7 @@ class FileReadError : public std::runtime_error {
 struct RegularFile {
   std::string content;
   mode_t mode = 0;  // permission bits of the file read (a symlink's target), for callers that check them
+  uid_t owner = 0;  // its owner
 };
 
 // Reads a whole regular file of at most `max_bytes`, following symlinks (Kubernetes secret volumes are symlinks).

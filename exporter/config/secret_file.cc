@@ -14,8 +14,11 @@ namespace {
 
 // Once per path for the life of the process: the files are re-read every time they change and after every failed
 // login, and a warning at each of those would drown the log.
-void WarnIfOthersCanRead(const std::string& path, mode_t mode) {
-  if ((mode & (S_IRWXG | S_IRWXO)) == 0) return;
+// libpq's rule for its key files: owner only, except that a root-owned file may be group-readable (0640). That is
+// how Kubernetes secret volumes (root:fsGroup, 0440) and systemd credentials hand files to an unprivileged process.
+void WarnIfOthersCanRead(const std::string& path, mode_t mode, uid_t owner) {
+  const mode_t allowed = owner == 0 ? S_IRGRP : 0;
+  if ((mode & (S_IRWXG | S_IRWXO) & ~allowed) == 0) return;
   static std::mutex mutex;
   static std::set<std::string> warned;
   {
@@ -24,8 +27,10 @@ void WarnIfOthersCanRead(const std::string& path, mode_t mode) {
   }
   char octal[8];
   std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode & 07777));
-  log::Warn("credential file is accessible to group or others; it should be readable by its owner only (0600 or less)",
-            {{"file", path}, {"mode", octal}});
+  log::Warn(
+      "credential file is accessible to group or others; it should be readable by its owner only (0600, or 0640 when "
+      "owned by root)",
+      {{"file", path}, {"mode", octal}});
 }
 
 }  // namespace
@@ -37,7 +42,7 @@ std::string ReadSecretFile(const std::string& path, std::size_t max_bytes) {
   } catch (const FileReadError& e) {
     throw std::runtime_error("cannot read secret file " + path + ": " + e.reason());
   }
-  WarnIfOthersCanRead(path, file.mode);
+  WarnIfOthersCanRead(path, file.mode, file.owner);
   std::string secret = std::move(file.content);
   while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
   return secret;

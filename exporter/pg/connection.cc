@@ -62,6 +62,14 @@ constexpr const char* kSessionSetupSql =
     "   WHERE pg_catalog.to_regrole(a.name) IS NOT NULL"
     "   AND pg_catalog.pg_has_role(pg_catalog.to_regrole(a.name)::pg_catalog.oid, 'MEMBER')) AS managed_admin_roles";
 
+// libpq's form of text parameters: C strings, NULL for SQL NULL. They point into `params`, which must outlive them.
+std::vector<const char*> ParamValues(const std::vector<std::optional<std::string>>& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& param : params) values.push_back(param ? param->c_str() : nullptr);
+  return values;
+}
+
 std::string ClientEncoding(const char* server_encoding) {
   return server_encoding != nullptr && std::string(server_encoding) == "SQL_ASCII" ? "SQL_ASCII" : "UTF8";
 }
@@ -202,9 +210,7 @@ asio::awaitable<void> Connection::PollConnect(async::Clock::time_point deadline)
 asio::awaitable<Result> Connection::Query(std::string sql, std::vector<std::optional<std::string>> params,
                                           async::Clock::time_point deadline) {
   if (!IsOpen()) throw PgError(ErrorKind::kBroken, "not connected");
-  std::vector<const char*> values;
-  values.reserve(params.size());
-  for (const auto& param : params) values.push_back(param ? param->c_str() : nullptr);
+  const auto values = ParamValues(params);
   if (PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr,
                         0) == 0) {
     Fail(ErrorKind::kBroken, LibpqError());
@@ -293,9 +299,7 @@ asio::awaitable<Result> Connection::Receive(async::Clock::time_point deadline) {
 asio::awaitable<Result> Connection::QueryReadOnly(std::string sql, std::vector<std::optional<std::string>> params,
                                                   async::Clock::time_point deadline) {
   if (!IsOpen()) throw PgError(ErrorKind::kBroken, "not connected");
-  std::vector<const char*> values;
-  values.reserve(params.size());
-  for (const auto& param : params) values.push_back(param ? param->c_str() : nullptr);
+  const auto values = ParamValues(params);
   // One round trip: libpq's pipeline mode sends the three statements and a Sync together.
   if (PQenterPipelineMode(conn_) == 0 ||
       PQsendQueryParams(conn_, kBeginReadOnly, 0, nullptr, nullptr, nullptr, nullptr, 0) == 0 ||

@@ -73,15 +73,46 @@ TEST_F(ConnectionTest, SessionIsReadOnlyBoundedAndNamed) {
   auto result = ConnectAndQuery(Reporting("cafe"),
                                 "SELECT current_setting('default_transaction_read_only'), "
                                 "current_setting('statement_timeout'), current_setting('lock_timeout'), "
-                                "current_setting('search_path'), application_name "
+                                "current_setting('search_path'), application_name, "
+                                "current_setting('client_encoding'), current_setting('DateStyle') "
                                 "FROM pg_stat_activity WHERE pid = pg_backend_pid()",
                                 {}, settings);
   ASSERT_EQ(result.rows.size(), 1u);
   EXPECT_EQ(result.rows[0][0], "on");
   EXPECT_EQ(result.rows[0][1], "4s");
   EXPECT_EQ(result.rows[0][2], "750ms");
-  EXPECT_EQ(result.rows[0][3], "pg_catalog");
+  EXPECT_EQ(result.rows[0][3], "pg_catalog, pg_temp");
   EXPECT_EQ(result.rows[0][4], "pgpulse");
+  EXPECT_EQ(result.rows[0][5], "UTF8");
+  EXPECT_EQ(result.rows[0][6], "ISO, MDY");
+}
+
+TEST_F(ConnectionTest, ReadOnlyQueriesLeaveNothingBehind) {
+  // app_user owns cafe: it could write there, and change its own session at will.
+  auto params = config::ParseDsn(cluster.primary().Dsn(PgCluster::kAppUser, cluster.app_password(), "cafe"));
+  Connection conn(io.get_executor());
+  RunAsync(io, conn.Connect(params, {}, Clock::now() + std::chrono::seconds(10)));
+  auto changed = RunAsync(io, conn.QueryReadOnly("SELECT set_config('default_transaction_read_only', 'off', false), "
+                                                 "set_config('search_path', 'public', false), $1::int AS n",
+                                                 {"5"}, Clock::now() + std::chrono::seconds(5)));
+  EXPECT_EQ(changed.rows.at(0).at(2), "5");
+  auto after = RunAsync(io, conn.Query("SELECT current_setting('default_transaction_read_only'), "
+                                       "current_setting('search_path')",
+                                       {}, Clock::now() + std::chrono::seconds(5)));
+  EXPECT_EQ(after.rows.at(0).at(0), "on");
+  EXPECT_EQ(after.rows.at(0).at(1), "pg_catalog, pg_temp");
+  // A write fails, and so does ending the transaction from inside; the connection stays usable and idle.
+  for (const char* sql : {"CREATE TABLE pgpulse_must_not_exist (x int)", "SELECT 1/0"}) {
+    try {
+      RunAsync(io, conn.QueryReadOnly(sql, {}, Clock::now() + std::chrono::seconds(5)));
+      FAIL() << sql;
+    } catch (const PgError& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kQuery) << sql;
+    }
+    auto next = RunAsync(io, conn.QueryReadOnly("SELECT 7", {}, Clock::now() + std::chrono::seconds(5)));
+    EXPECT_EQ(next.rows.at(0).at(0), "7");
+  }
+  EXPECT_EQ(cluster.primary().QueryValue("cafe", "SELECT to_regclass('pgpulse_must_not_exist') IS NULL"), "t");
 }
 
 TEST_F(ConnectionTest, WritesAreRefusedByTheReadOnlySession) {

@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config git
   prometheus-cpp-dev libpq-dev libboost-dev libboost-system-dev libssl-dev
   libyaml-cpp-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
-  clang-format clang-tidy
+  clang clang-format clang-tidy   # clang: the packager build with a second compiler
   # test tools: a real server, promtool/Prometheus, Alertmanager, and the peer exporter for benchmarks
   # (postgresql-15 includes contrib, pg_stat_statements among it; postgresql-contrib-15 is only a virtual name that
   # dpkg-query never reports installed, which would make every run call apt-get)

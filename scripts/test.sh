@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
 build=${PGPULSE_BUILD_DIR:-build}
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPGPULSE_SANITIZE="${PGPULSE_SANITIZE:-OFF}"
+# The project's own runs treat warnings as errors; users' and packagers' builds do not (PGPULSE_WERROR).
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPGPULSE_WERROR=ON -DPGPULSE_SANITIZE="${PGPULSE_SANITIZE:-OFF}"
 cmake --build "$build" -j"$(nproc)"
 bash scripts/lint.sh "$build"
 # Suites run one at a time: the pg and e2e suites each start their own PostgreSQL servers.

@@ -14,6 +14,7 @@
 
 #include "tests/harness/errno_text.h"
 #include "tests/harness/orphan_guard.h"
+#include "tests/harness/process.h"
 
 namespace pgpulse::testing {
 namespace {
@@ -32,13 +33,27 @@ std::string RandomPassword(const std::string& prefix) {
   return password;
 }
 
+// PGPULSE_PG_BINDIR names a directory outright; else PGPULSE_TEST_PG picks a major of the test matrix, which
+// scripts/pg-versions.sh fetches (once) and locates; else Debian's PostgreSQL 15.
 std::string PgBinDir() {
-  // Overridable for machines where PostgreSQL 15 lives elsewhere.
+  std::string dir = "/usr/lib/postgresql/15/bin";
   const char* configured = std::getenv("PGPULSE_PG_BINDIR");
-  std::string dir = configured != nullptr && *configured != '\0' ? configured : "/usr/lib/postgresql/15/bin";
+  const char* major = std::getenv("PGPULSE_TEST_PG");
+  if (configured != nullptr && *configured != '\0') {
+    dir = configured;
+  } else if (major != nullptr && *major != '\0') {
+    const auto found =
+        RunCommand({"bash", std::string(PGPULSE_SOURCE_DIR) + "/scripts/pg-versions.sh", "bindir", major}, {},
+                   std::chrono::minutes(5));
+    if (found.exit_code != 0) {
+      throw std::runtime_error("PGPULSE_TEST_PG=" + std::string(major) + ": scripts/pg-versions.sh failed:\n" +
+                               found.output);
+    }
+    dir = found.output.substr(0, found.output.find('\n'));
+  }
   if (access((dir + "/initdb").c_str(), X_OK) != 0) {
     throw std::runtime_error("PostgreSQL programs not found in " + dir +
-                             " (install postgresql-15, or set PGPULSE_PG_BINDIR)");
+                             " (install postgresql-15, or set PGPULSE_TEST_PG or PGPULSE_PG_BINDIR)");
   }
   return dir;
 }

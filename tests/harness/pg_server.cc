@@ -10,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "tests/harness/base_backup.h"
 #include "tests/harness/errno_text.h"
 #include "tests/harness/process.h"
 #include "tests/harness/spawn.h"
@@ -162,9 +163,8 @@ void PgServer::InitDb(const std::string& superuser_password) {
   WriteFile(password_file, superuser_password + "\n");
   ChownTo(password_file, user_);
   try {
-    RunPgProgram("initdb",
-                 {"-D", data_dir(), "-U", "postgres", "--pwfile=" + password_file, "--auth-local=trust",
-                  "--auth-host=scram-sha-256", "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions"});
+    RunPgProgram("initdb", {"-D", data_dir(), "-U", "postgres", "--pwfile=" + password_file, "--auth-local=trust",
+                            "--auth-host=scram-sha-256", "--encoding=UTF8", "--locale=C", "--no-sync"});
   } catch (...) {
     unlink(password_file.c_str());
     throw;
@@ -185,6 +185,19 @@ void PgServer::InitDb(const std::string& superuser_password) {
 
 void PgServer::BaseBackupFrom(const PgServer& primary, const std::string& replication_user,
                               const std::string& replication_password, const std::string& slot) {
+  if (access((bin_dir_ + "/pg_basebackup").c_str(), X_OK) != 0) {
+    // The npm registry's builds of the other majors ship only the server: the low-level API does the same job.
+    const BaseBackupSource source{"host=" + QuoteConninfoValue(primary.socket_dir()) +
+                                      " port=" + std::to_string(primary.port()) +
+                                      " user=postgres dbname=postgres application_name=pgpulse_test_harness",
+                                  primary.data_dir()};
+    LowLevelBaseBackup(source, data_dir(),
+                       "host=" + primary.host() + " port=" + std::to_string(primary.port()) +
+                           " user=" + QuoteConninfoValue(replication_user) +
+                           " password=" + QuoteConninfoValue(replication_password),
+                       slot, user_);
+    return;
+  }
   // The password reaches pg_basebackup through its environment only, never its command line.
   RunPgProgram("pg_basebackup",
                {"-h", primary.host(), "-p", std::to_string(primary.port()), "-U", replication_user, "-D", data_dir(),

@@ -147,9 +147,7 @@ void Runner::Append(std::size_t index, const std::shared_ptr<const RenderedResul
             "max_series=" + std::to_string(def.max_series));
   }
   status.limit_hits_total = limit_hits_[def.name];
-  if (auto it = utf8_replacements_.find(def.name); it != utf8_replacements_.end()) {
-    status.utf8_replacements_total = it->second;
-  }
+  status.utf8_replacements_total = utf8_replacements_[def.name];
 }
 
 void Runner::ServeCachedEntry(std::size_t index, const Key& key, Collected& out) {

@@ -12,21 +12,14 @@
 #include "exporter/config/json_object.h"
 #include "exporter/target/credential_watch.h"
 #include "tests/harness/process.h"
+#include "tests/unit/error_of.h"
 
 namespace pgpulse::config {
 namespace {
 
+using testing::ErrorOf;
 using testing::WriteFile;
 using testing::WriteTempFile;
-
-std::string ErrorOf(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
 
 TEST(JsonSecret, ReadsUsernameAndPasswordAndIgnoresOtherKeys) {
   const auto path = WriteTempFile(

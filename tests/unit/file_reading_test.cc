@@ -17,11 +17,13 @@
 #include "exporter/config/credentials.h"
 #include "exporter/config/secret_file.h"
 #include "tests/harness/process.h"
+#include "tests/unit/error_of.h"
 
 namespace pgpulse::config {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::ErrorOf;
 using testing::TempDir;
 using testing::WriteTempFile;
 
@@ -58,15 +60,6 @@ std::string MakeFifo(const TempDir& dir, const std::string& name) {
   const std::string path = dir.path() + "/" + name;
   EXPECT_EQ(::mkfifo(path.c_str(), 0600), 0) << path;
   return path;
-}
-
-std::string ErrorOf(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
 }
 
 bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }

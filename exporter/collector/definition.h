@@ -8,6 +8,10 @@
 
 namespace pgpulse::collector {
 
+// The oldest PostgreSQL the built-in collectors are written and tested for (scripts/test-matrix.sh runs 13 to 18).
+// 12 is past its end of life; its SQL variants were dropped rather than shipped untested.
+inline constexpr int kOldestSupportedServer = 130000;
+
 enum class Scope { kCluster, kDatabase };
 enum class Usage { kLabel, kGauge, kCounter };
 

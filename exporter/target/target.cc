@@ -200,6 +200,12 @@ asio::awaitable<void> Target::Connect(Clock::time_point deadline) {
               {{"target", name()}, {"user", session.user}, {"fix", "GRANT pg_monitor TO " + session.user}});
   }
   warned_role_ = session.pg_monitor ? std::string() : session.user;
+  if (session.server_version < collector::kOldestSupportedServer) {
+    log::Warn("the server is older than pgpulse supports; its collectors report unsupported_version",
+              {{"target", name()},
+               {"server_version", std::to_string(session.server_version)},
+               {"oldest_supported", std::to_string(collector::kOldestSupportedServer)}});
+  }
   // A managed service's administrator role is not a superuser, but can read and change far more than monitoring
   // needs; pgpulse still connects (it may be all a small team has), and says so once per role.
   if (!session.managed_admin_roles.empty() && warned_admin_role_ != session.user) {

@@ -32,7 +32,9 @@ using namespace std::chrono_literals;
 // A row of numbers read with psql, column by column; NULL is nullopt.
 using Numbers = std::vector<std::optional<double>>;
 
-inline double UnixNow() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+inline double UnixNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 // Runs `undo` when the scope ends, also when a failed assertion ends the test early: the servers are shared, and a
 // setting changed for one test must not leak into the next.

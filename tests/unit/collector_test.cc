@@ -325,13 +325,16 @@ TEST(BuiltinCollectors, LoadAndCoverEverySupportedVersion) {
   const auto defs = LoadCollectors({});
   ASSERT_FALSE(defs.empty());
   for (const auto& def : defs) {
-    // Every built-in runs from 12 through 18, except where the fact does not exist yet (slot wal_status, 13+).
-    for (int version : {180000, 170000, 160000, 150000, 140000, 130000, 120000}) {
-      if (SelectVariant(def, version) == nullptr) {
-        EXPECT_GE(def.queries.front().min_version, version) << def.name << " has a gap at " << version;
-        break;
-      }
+    // None claims a server older than the oldest supported (no test would run that SQL), and each runs from where
+    // its fact exists through 18 without a gap.
+    EXPECT_GE(def.queries.front().min_version, kOldestSupportedServer) << def.name;
+    bool started = false;
+    for (int version : {130000, 140000, 150000, 160000, 170000, 180000}) {
+      const bool runs = SelectVariant(def, version) != nullptr;
+      EXPECT_FALSE(started && !runs) << def.name << " has a gap at " << version;
+      started = started || runs;
     }
+    EXPECT_TRUE(started) << def.name << " runs on no supported version";
   }
 }
 
@@ -342,31 +345,29 @@ const Definition& Builtin(const std::vector<Definition>& defs, const std::string
   throw std::runtime_error("no built-in collector " + name);
 }
 
-TEST(BuiltinCollectors, ChooseTheRightSqlFor12Through18) {
+TEST(BuiltinCollectors, ChooseTheRightSqlFor13Through18) {
   const auto defs = LoadCollectors({});
   const auto& statements = Builtin(defs, "stat_statements");
-  // 12 has total_time; 13 renamed it total_exec_time and added wal_bytes.
-  EXPECT_NE(SelectVariant(statements, 120022)->sql.find("total_time"), std::string::npos);
-  EXPECT_EQ(SelectVariant(statements, 120022)->sql.find("total_exec_time"), std::string::npos);
+  // 13 renamed total_time to total_exec_time and added wal_bytes.
   for (int version : {130000, 140000, 150000, 160000, 170000, 180000}) {
     EXPECT_NE(SelectVariant(statements, version)->sql.find("total_exec_time"), std::string::npos) << version;
     EXPECT_NE(SelectVariant(statements, version)->sql.find("wal_bytes"), std::string::npos) << version;
   }
+  EXPECT_EQ(SelectVariant(statements, 120022), nullptr);
   // 17 moved the checkpoint counters to pg_stat_checkpointer; the metric names stay.
   const auto& bgwriter = Builtin(defs, "bgwriter");
-  for (int version : {120000, 130000, 140000, 150000, 160000}) {
+  for (int version : {130000, 140000, 150000, 160000}) {
     EXPECT_EQ(SelectVariant(bgwriter, version)->sql.find("pg_stat_checkpointer"), std::string::npos) << version;
   }
   for (int version : {170000, 180000}) {
     EXPECT_NE(SelectVariant(bgwriter, version)->sql.find("pg_stat_checkpointer"), std::string::npos) << version;
   }
-  // Slot WAL status and safe size exist from 13 on.
+  // Slot WAL status and safe size exist from 13 on, so every supported version reads them.
   const auto& slots = Builtin(defs, "replication_slots");
-  EXPECT_NE(SelectVariant(slots, 120000)->sql.find("NULL::bigint AS safe_wal_size_bytes"), std::string::npos);
-  EXPECT_EQ(SelectVariant(slots, 130000)->sql.find("NULL::bigint AS safe_wal_size_bytes"), std::string::npos);
-  EXPECT_NE(SelectVariant(slots, 130000)->sql.find("safe_wal_size"), std::string::npos);
-  EXPECT_EQ(SelectVariant(Builtin(defs, "replication_slots_wal_status"), 120000), nullptr);
-  EXPECT_NE(SelectVariant(Builtin(defs, "replication_slots_wal_status"), 180000), nullptr);
+  for (int version : {130000, 180000}) {
+    EXPECT_NE(SelectVariant(slots, version)->sql.find("safe_wal_size AS safe_wal_size_bytes"), std::string::npos);
+    EXPECT_NE(SelectVariant(Builtin(defs, "replication_slots_wal_status"), version), nullptr);
+  }
 }
 
 TEST(CheckTargetLabels, RejectsClashesWithCollectorLabels) {

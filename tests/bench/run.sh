@@ -647,10 +647,8 @@ for name in pgpulse peer; do
     fig[$name.failed]=$((failed + 1))
   fi
 done
-# pgpulse's staleness: the oldest table statistics it served in the window, by its own metric, and the longest gap
-# between two runs of its table statistics query in one database, from pg_stat_statements (sampled after every scrape).
-fig[pgpulse.max_age]=$(awk -v w="$warmup" '$1 >= w && $10 != "-" && $10 + 0 > m { m = $10 + 0 } END { printf "%.3f", m }' \
-  "$work/pgpulse.table")
+# pgpulse's staleness apart from its own metric (pgpulse.ages): the longest gap between two runs of its table
+# statistics query in one database, from pg_stat_statements (sampled after every scrape).
 read -r gap_max gap_dbs refreshed_dbs <<<"$(awk -v w="$warmup" '
   { db = $3; if ($4 > last[db]) { if (db in prev) { g = $2 - prev[db]; if (g > gap[db]) gap[db] = g } prev[db] = $2 } last[db] = $4 }
   END { m = 0; n = 0; r = 0

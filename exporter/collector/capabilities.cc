@@ -3,6 +3,8 @@
 #include "exporter/collector/rows.h"
 #include "exporter/collector/runner.h"
 
+#include <cctype>
+
 namespace pgpulse::collector {
 namespace asio = boost::asio;
 
@@ -54,7 +56,20 @@ std::string QuoteIdentifier(const std::string& name) {
 }
 
 std::string RenderSql(const Definition& def, const Capabilities& caps) {
-  std::string sql = SelectVariant(def, caps.server_version)->sql;
+  // The collector's name in a comment, twice. In front, because pg_stat_activity and the server log cut a long
+  // statement at track_activity_query_size; at the end as well, because pg_stat_statements 18 drops a leading
+  // comment from the text it keeps (13 to 17 keep it). A trailing ';' would leave that comment outside the statement,
+  // so it goes; the newline ends a trailing "--" comment. A comment does not change the queryid. Only the loader
+  // makes Definitions, and its name rule, [a-z][a-z0-9_]*, keeps "*/" out of the comment.
+  const auto tag = "/* pgpulse:" + def.name + " */";
+  std::string body = SelectVariant(def, caps.server_version)->sql;
+  const auto trim = [&body] {
+    while (!body.empty() && std::isspace(static_cast<unsigned char>(body.back())) != 0) body.pop_back();
+  };
+  trim();
+  if (!body.empty() && body.back() == ';') body.pop_back();
+  trim();
+  std::string sql = tag + ' ' + body + '\n' + tag;
   static const std::string kPlaceholder = "{{schema}}";
   if (def.requires_extension.empty()) return sql;
   const auto schema = QuoteIdentifier(caps.extensions.at(def.requires_extension));

@@ -36,7 +36,9 @@ std::optional<std::string> SkipReason(const Definition& def, const Capabilities&
 
 // The SQL to run: the variant for the server's version, with {{schema}} replaced by the quoted schema of the
 // required extension (the session's search_path is pinned to pg_catalog, and extensions live where they were
-// created). Call only when SkipReason() is nullopt.
+// created), between two comments naming the collector, "/* pgpulse:<name> */ <sql>\n/* pgpulse:<name> */", so
+// that pg_stat_statements, pg_stat_activity and the server log tell which collector a statement belongs to.
+// Call only when SkipReason() is nullopt.
 std::string RenderSql(const Definition& def, const Capabilities& caps);
 
 // "name" -> "\"name\"", with embedded quotes doubled.

@@ -4,16 +4,17 @@
 #   tests/bench/run.sh [build-dir]        # default build-dir: <repo>/build
 #
 # Builds the pgpulse target, starts a throwaway PostgreSQL 15 with BENCH_DATABASES service databases of BENCH_TABLES
-# tables each, runs both exporters side by side against it (each as its own pg_monitor role), scrapes both at a
-# realistic interval and prints a table of figures, ratios and the issue's targets (PASS/MISS). A missed target does
-# not fail the run; a broken run (server or exporter does not start, a scrape fails) exits non-zero.
-# tests/bench/README.md says how every figure is measured.
+# tables each (shaped like a real service's by default, see BENCH_SHAPE), runs both exporters side by side against it
+# (each as its own pg_monitor role), scrapes both at a realistic interval and prints a table of figures, ratios and
+# the issue's targets (PASS/MISS). A missed target does not fail the run; a broken run (server or exporter does not
+# start, a scrape fails) exits non-zero. tests/bench/README.md says how every figure is measured.
 #
-# Knobs (environment): BENCH_DATABASES (200), BENCH_TABLES (30), BENCH_INTERVAL (15 s), BENCH_WARMUP (4 scrapes),
-# BENCH_SCRAPES (20 measured scrapes: 20 x 15 s = 300 s, one full 5-minute TTL), BENCH_OUT (results file),
-# BENCH_SKIP_BUILD=1 (use the binary as it is), BENCH_PEER_QUERIES (queries file for the peer, default: Debian's
-# example adapted to PostgreSQL 13+), BENCH_PGPULSE_COLLECTORS (a file whose `collectors:` block is appended to
-# pgpulse's config, to measure other TTLs; default: none), PG_BINDIR (/usr/lib/postgresql/15/bin), PEER_BIN.
+# Knobs (environment): BENCH_DATABASES (200), BENCH_TABLES (30), BENCH_SHAPE (realistic: bigserial key, secondary
+# index, TOASTed text, 1,000 rows per table, 3 views; toy: integer key, 10 rows), BENCH_INTERVAL (15 s), BENCH_WARMUP
+# (4 scrapes), BENCH_SCRAPES (20 measured scrapes: 20 x 15 s = 300 s, one full 5-minute TTL), BENCH_OUT (results
+# file), BENCH_SKIP_BUILD=1 (use the binary as it is), BENCH_PEER_QUERIES (queries file for the peer, default:
+# Debian's example adapted to PostgreSQL 13+), BENCH_PGPULSE_COLLECTORS (a file whose `collectors:` block is appended
+# to pgpulse's config, to measure other TTLs; default: none), PG_BINDIR (/usr/lib/postgresql/15/bin), PEER_BIN.
 set -Eeuo pipefail
 export LC_ALL=C
 umask 022
@@ -22,6 +23,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=${1:-$repo/build}
 databases=${BENCH_DATABASES:-200}
 tables=${BENCH_TABLES:-30}
+shape=${BENCH_SHAPE:-realistic}
 interval=${BENCH_INTERVAL:-15}
 warmup=${BENCH_WARMUP:-4}
 scrapes=${BENCH_SCRAPES:-20}
@@ -39,6 +41,7 @@ die() {
 
 [[ $databases =~ ^[0-9]+$ && $databases -ge 1 && $databases -le 999 ]] || die "BENCH_DATABASES must be 1..999"
 [[ $tables =~ ^[0-9]+$ && $tables -ge 1 && $tables -le 99 ]] || die "BENCH_TABLES must be 1..99"
+[[ $shape == realistic || $shape == toy ]] || die "BENCH_SHAPE must be realistic or toy"
 [[ $interval =~ ^[0-9]+$ && $interval -ge 2 ]] || die "BENCH_INTERVAL must be a whole number of seconds >= 2"
 [[ $warmup =~ ^[0-9]+$ && $warmup -ge 1 ]] || die "BENCH_WARMUP must be >= 1"
 [[ $scrapes =~ ^[0-9]+$ && $scrapes -ge 2 ]] || die "BENCH_SCRAPES must be >= 2"
@@ -180,14 +183,17 @@ log "PostgreSQL $pg_version on 127.0.0.1:$pgport"
 
 pw_pgpulse=$(secret)
 pw_peer=$(secret)
-log "creating roles, template database and $databases service databases of $tables tables"
+log "creating roles, template database and $databases service databases of $tables tables ($shape)"
 sql postgres <<EOF
 CREATE ROLE reporting_pgpulse LOGIN PASSWORD '$pw_pgpulse' IN ROLE pg_monitor;
 CREATE ROLE reporting_peer LOGIN PASSWORD '$pw_peer' IN ROLE pg_monitor;
 CREATE EXTENSION pg_stat_statements;
 CREATE DATABASE tmpl;
 EOF
-sql tmpl <<EOF
+if [[ $shape == toy ]]; then
+  # The shape of the first benchmarks: small tables whose catalog entries are all a visit has to read.
+  shape_note="integer primary key, 3 more columns, 10 rows; no views"
+  sql tmpl <<EOF
 DO \$\$
 BEGIN
   FOR i IN 1..$tables LOOP
@@ -198,8 +204,39 @@ BEGIN
   END LOOP;
 END
 \$\$;
-VACUUM ANALYZE;
 EOF
+else
+  # Like a real service's tables: a bigserial key (so a sequence per table), a secondary index, a text column of
+  # which every 10th value (3.2 kB of md5 hex, which pglz cannot shrink below the 2 kB TOAST threshold) is stored
+  # out of line in the TOAST table, 1,000 rows; and 3 views. Every relation has storage a size function would open.
+  shape_note="bigserial key, secondary index, TOASTed text (1 row in 10), 1,000 rows; 3 views"
+  sql tmpl <<EOF
+DO \$\$
+BEGIN
+  FOR i IN 1..$tables LOOP
+    EXECUTE format('CREATE TABLE public.t%s (id bigserial PRIMARY KEY, account_id integer NOT NULL,
+                    status text NOT NULL, amount numeric(12,2), body text,
+                    created_at timestamptz NOT NULL DEFAULT now())', lpad(i::text, 2, '0'));
+    EXECUTE format('CREATE INDEX ON public.t%s (account_id, created_at)', lpad(i::text, 2, '0'));
+    EXECUTE format('INSERT INTO public.t%s (account_id, status, amount, body)
+                    SELECT g %% 97, (ARRAY[''new'', ''paid'', ''shipped''])[1 + g %% 3], g * 1.5,
+                           CASE WHEN g %% 10 = 0
+                                THEN (SELECT string_agg(md5(g::text || k::text), '''') FROM generate_series(1, 100) AS k)
+                                ELSE ''note '' || g END
+                    FROM generate_series(1, 1000) AS g', lpad(i::text, 2, '0'));
+  END LOOP;
+  FOR i IN 1..least(3, $tables) LOOP
+    EXECUTE format('CREATE VIEW public.v%s AS SELECT account_id, count(*) AS n, sum(amount) AS total
+                    FROM public.t%s GROUP BY account_id', lpad(i::text, 2, '0'), lpad(i::text, 2, '0'));
+  END LOOP;
+END
+\$\$;
+EOF
+fi
+# VACUUM ANALYZE once, in the template: every copy starts with the page counts and statistics of a database under
+# autovacuum (relpages, which table_sizes reads, counts a TOAST table's pages only after a VACUUM). Autovacuum stays
+# on for the run, as on a real server; nothing writes to the copies, so it has nothing to do there.
+sql tmpl -c "VACUUM ANALYZE"
 # A template is skipped by both exporters (datistemplate), so they see postgres + the service databases.
 sql postgres -c "ALTER DATABASE tmpl IS_TEMPLATE true"
 setup_start=$(now)
@@ -339,11 +376,11 @@ scrape_loop() {
     t1=$(now)
     echo "$i $t0 $t1 $result" >>"$work/$name.scrapes"
     if [[ $name == pgpulse ]] && ((i >= warmup)); then
-      # Which databases pgpulse's table statistics query (collectors/statio_user_tables.yaml, the only one of its
-      # statements that computes heap_blks_hit) ran in, so far in the window (independent of its metrics).
+      # Which databases pgpulse's table statistics query (collectors/statio_user_tables.yaml; pgpulse names the
+      # collector in a comment in every collector statement) ran in, so far in the window (independent of its metrics).
       sql postgres -F ' ' -c "SELECT d.datname, s.calls FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
                               WHERE s.userid = '$role'::regrole AND s.toplevel
-                                AND s.query LIKE '%AS heap_blks_hit%'" |
+                                AND s.query LIKE '%/* pgpulse:statio_user_tables */%'" |
         awk -v i="$i" -v t="$t0" '{ print i, t, $1, $2 }' >>"$work/$name.refreshes"
     fi
   done
@@ -362,6 +399,16 @@ scrape_loop() {
                           FROM pg_stat_statements WHERE userid = '$role'::regrole AND toplevel
                           GROUP BY queryid ORDER BY sum(total_exec_time + total_plan_time) DESC LIMIT 8" \
     >"$work/$name.top"
+  if [[ $name == pgpulse ]]; then
+    # The same by collector: pgpulse names the collector in a comment in each collector statement,
+    # /* pgpulse:<name> */, which pg_stat_statements keeps in its text (the queryid ignores comments). Untagged: session
+    # set-up, capability checks, BEGIN/ROLLBACK around each collector statement.
+    sql postgres -F '|' -c "SELECT coalesce(substring(query FROM '/\* pgpulse:([a-z0-9_]+) \*/'), '-'),
+                                   sum(calls)::float8 / $scrapes, sum(total_exec_time) / $scrapes,
+                                   sum(total_plan_time) / $scrapes
+                            FROM pg_stat_statements WHERE userid = '$role'::regrole AND toplevel
+                            GROUP BY 1 ORDER BY sum(total_exec_time + total_plan_time) DESC" >"$work/$name.collectors"
+  fi
 }
 
 pgpulse_port=$(free_port)
@@ -470,6 +517,21 @@ scram_client_ms=$(awk -v s="$scram_login_ms" -v t="$trust_login_ms" 'BEGIN { d =
 
 # --- analysis ------------------------------------------------------------------------------------------------------
 log "analysing"
+# The per-table collectors: those that run in every database (scope: database), as built into this tree.
+per_table_collectors=$(grep -l '^scope: database' "$repo"/collectors/*.yaml | sed 's#.*/##; s#\.yaml$##' | sort | tr '\n' ' ')
+duration_s() {  # 90s, 5m, 1h, 1m30s -> seconds; anything else: empty
+  awk -v d="$1" 'BEGIN { t = 0; while (match(d, /^[0-9]+[hms]/)) { n = substr(d, 1, RLENGTH - 1) + 0
+    u = substr(d, RLENGTH, 1); t += n * (u == "h" ? 3600 : u == "m" ? 60 : 1); d = substr(d, RLENGTH + 1) }
+    if (d == "") print t }'
+}
+ttl_of() {  # collector -> its TTL in seconds: BENCH_PGPULSE_COLLECTORS' setting, else the built-in file's, else 0
+  local name=$1 ttl=""
+  if [[ -n ${BENCH_PGPULSE_COLLECTORS:-} ]]; then
+    ttl=$(sed -n "s/^[[:space:]]*$name:.*ttl:[[:space:]]*\([0-9hms]*\).*/\1/p" "$BENCH_PGPULSE_COLLECTORS" | tail -1)
+  fi
+  [[ -n $ttl ]] || ttl=$(sed -n 's/^ttl:[[:space:]]*\([0-9hms]*\).*/\1/p' "$repo/collectors/$name.yaml" 2>/dev/null)
+  duration_s "${ttl:-0s}"
+}
 # Per scrape: series (sample lines), pg_up, services with table statistics, served age of table statistics.
 analyse_bodies() {
   local name=$1 cov_metric=$2 i
@@ -493,6 +555,12 @@ analyse_bodies() {
   done
 }
 analyse_bodies pgpulse pg_statio_user_tables_heap_blocks_hit >"$work/pgpulse.bodies"
+# The oldest cached result pgpulse served per collector, over the measured scrapes: "collector seconds".
+for ((i = warmup; i < warmup + scrapes; i++)); do
+  [[ -f $work/pgpulse.body.$i ]] || continue
+  sed -n 's/^pgpulse_collector_cache_age_seconds{.*collector="\([a-z0-9_]*\)".*} \([0-9.e+-]*\)$/\1 \2/p' \
+    "$work/pgpulse.body.$i"
+done | awk '$2 + 0 > m[$1] + 0 || !($1 in m) { m[$1] = $2 } END { for (c in m) print c, m[c] }' >"$work/pgpulse.ages"
 analyse_bodies peer pg_statio_user_tables_heap_blks_hit >"$work/peer.bodies"
 paste -d ' ' "$work/pgpulse.scrapes" "$work/pgpulse.bodies" >"$work/pgpulse.table"
 paste -d ' ' "$work/peer.scrapes" "$work/peer.bodies" >"$work/peer.table"
@@ -533,6 +601,9 @@ for name in pgpulse peer; do
   fig[$name.opened]=$(awk -v x="$(connections_opened "$role" "$t_start" "$t_end")" -v n="$scrapes" \
     'BEGIN { printf "%.1f", x / n }')
   fig[$name.conn_cpu_ms]=$(awk -v o="${fig[$name.opened]}" -v c="$conn_cpu_ms" 'BEGIN { printf "%.1f", o * c }')
+  fig[$name.logins_min]=$(awk -v o="${fig[$name.opened]}" -v s="$interval" 'BEGIN { printf "%.0f", o * 60 / s }')
+  fig[$name.conn_cpu_min]=$(awk -v o="${fig[$name.opened]}" -v c="$conn_cpu_ms" -v s="$interval" \
+    'BEGIN { printf "%.0f", o * c * 60 / s }')
   fig[$name.login_cpu_ms]=$(awk -v o="${fig[$name.opened]}" -v c="$scram_client_ms" 'BEGIN { printf "%.1f", o * c }')
   fig[$name.cpu_wo_login_ms]=$(awk -v a="${fig[$name.cpu_ms]}" -v b="${fig[$name.login_cpu_ms]}" \
     'BEGIN { d = a - b; printf "%.1f", (d < 0 ? 0 : d) }')
@@ -576,10 +647,8 @@ for name in pgpulse peer; do
     fig[$name.failed]=$((failed + 1))
   fi
 done
-# pgpulse's staleness: the oldest table statistics it served in the window, by its own metric, and the longest gap
-# between two runs of its table statistics query in one database, from pg_stat_statements (sampled after every scrape).
-fig[pgpulse.max_age]=$(awk -v w="$warmup" '$1 >= w && $10 != "-" && $10 + 0 > m { m = $10 + 0 } END { printf "%.3f", m }' \
-  "$work/pgpulse.table")
+# pgpulse's staleness apart from its own metric (pgpulse.ages): the longest gap between two runs of its table
+# statistics query in one database, from pg_stat_statements (sampled after every scrape).
 read -r gap_max gap_dbs refreshed_dbs <<<"$(awk -v w="$warmup" '
   { db = $3; if ($4 > last[db]) { if (db in prev) { g = $2 - prev[db]; if (g > gap[db]) gap[db] = g } prev[db] = $2 } last[db] = $4 }
   END { m = 0; n = 0; r = 0
@@ -589,6 +658,12 @@ read -r gap_max gap_dbs refreshed_dbs <<<"$(awk -v w="$warmup" '
 fig[pgpulse.gap_max]="$gap_max s"
 ((gap_dbs > 0)) || fig[pgpulse.gap_max]="- (< 2 refreshes)"
 fig[pgpulse.refreshed_dbs]=$refreshed_dbs
+# The per-table collectors' share of pgpulse's database time, from the per-collector split.
+read -r tables_exec tables_plan <<<"$(awk -F'|' -v list=" $per_table_collectors" \
+  'index(list, " " $1 " ") { e += $3; p += $4 } END { printf "%.1f %.1f\n", e, p }' "$work/pgpulse.collectors")"
+fig[pgpulse.tables_exec_ms]=$tables_exec
+fig[pgpulse.tables_plan_ms]=$tables_plan
+fig[pgpulse.sizes_exec_ms]=$(awk -F'|' '$1 == "table_sizes" { printf "%.1f", $3 }' "$work/pgpulse.collectors")
 dealloc=$(sql postgres -c "SELECT dealloc FROM pg_stat_statements_info")
 
 # --- report --------------------------------------------------------------------------------------------------------
@@ -613,7 +688,7 @@ report() {
   echo "            config: one target (DSN to the postgres database), $pgpulse_config_note"
   echo "peer        $(first_line "$peer_bin" --version)"
   echo "            --auto-discover-databases $peer_queries_note"
-  echo "PostgreSQL  $pg_version; $databases service databases x $tables tables (integer primary key, 10 rows) + postgres;"
+  echo "PostgreSQL  $pg_version; $databases service databases x $tables tables ($shape: $shape_note) + postgres;"
   echo "            pg_stat_statements.track=all, track_planning=on"
   echo "schedule    both exporters at once, each as its own pg_monitor role, one scrape every $interval s each (the peer $offset s later);"
   echo "            $warmup warm-up scrapes, then $scrapes measured scrapes over ${fig[pgpulse.window_s]} s; text format, no gzip"
@@ -626,11 +701,16 @@ report() {
   row "exporter RSS after the scrapes (MiB)" "${fig[pgpulse.rss_mib]}" "${fig[peer.rss_mib]}" "$rss_r" "<= 0.33x" "$(verdict "$rss_r" 0.33)"
   row "exporter peak RSS, VmHWM (MiB)" "${fig[pgpulse.hwm_mib]}" "${fig[peer.hwm_mib]}" "$(ratio "${fig[pgpulse.hwm_mib]}" "${fig[peer.hwm_mib]}")" "" ""
   row "database execution time (ms)" "${fig[pgpulse.exec_ms]}" "${fig[peer.exec_ms]}" "$db_r" "<= 0.1x" "$(verdict "$db_r" 0.1)"
+  row "  of it per-table collectors (ms)" "${fig[pgpulse.tables_exec_ms]}" "" \
+    "$(ratio "${fig[pgpulse.tables_exec_ms]}" "${fig[pgpulse.exec_ms]}")" "" "(share)"
+  row "  of it table_sizes (ms)" "${fig[pgpulse.sizes_exec_ms]:-0}" "" "" "" ""
   row "database planning time (ms)" "${fig[pgpulse.plan_ms]}" "${fig[peer.plan_ms]}" "$(ratio "${fig[pgpulse.plan_ms]}" "${fig[peer.plan_ms]}")" "" ""
   row "database execution + planning (ms)" "${fig[pgpulse.dbtime_ms]}" "${fig[peer.dbtime_ms]}" "$(ratio "${fig[pgpulse.dbtime_ms]}" "${fig[peer.dbtime_ms]}")" "" ""
   row "statements executed" "${fig[pgpulse.calls]}" "${fig[peer.calls]}" "$(ratio "${fig[pgpulse.calls]}" "${fig[peer.calls]}")" "" ""
   row "connections opened" "${fig[pgpulse.opened]}" "${fig[peer.opened]}" "" "" ""
   row "  server CPU to open them (est., ms)" "${fig[pgpulse.conn_cpu_ms]}" "${fig[peer.conn_cpu_ms]}" "" "" ""
+  row "logins per minute" "${fig[pgpulse.logins_min]}" "${fig[peer.logins_min]}" "" "" ""
+  row "  their server CPU per minute (est., ms)" "${fig[pgpulse.conn_cpu_min]}" "${fig[peer.conn_cpu_min]}" "" "" ""
   row "max open connections during a scrape" "${fig[pgpulse.conn_scrape]}" "${fig[peer.conn_scrape]}" "" "" ""
   row "their backends' private memory (MiB)" "${fig[pgpulse.backends_mib]}" "${fig[peer.backends_mib]}" "" "" ""
   row "series (sample lines, median)" "${fig[pgpulse.series]}" "${fig[peer.series]}" "$(ratio "${fig[pgpulse.series]}" "${fig[peer.series]}")" "" ""
@@ -651,7 +731,13 @@ report() {
   row "table statistics of all $databases databases" "pgpulse" "postgres_exporter" "" "target" "result"
   row "all served for the first time, after start" "${fig[pgpulse.cov_first_s]:-never} s (#${fig[pgpulse.cov_first]:--})" "${fig[peer.cov_first_s]:-never} s (#${fig[peer.cov_first]:--})" "" "<= 60 s" "$(pass_if "${fig[pgpulse.cov_first_s]:-}" 'v + 0 <= 60')"
   row "fewest databases served by one scrape" "${fig[pgpulse.cov_window_min]}" "${fig[peer.cov_window_min]}" "" "$databases" "$(pass_if "${fig[pgpulse.cov_window_min]}" "v + 0 >= $databases")"
-  row "oldest statistics served (s)" "${fig[pgpulse.max_age]}" "0 (no cache)" "" "<= 60 s" "$(pass_if "${fig[pgpulse.max_age]}" 'v + 0 <= 60')"
+  local collector ttl age
+  for collector in $per_table_collectors; do
+    ttl=$(ttl_of "$collector")
+    age=$(awk -v c="$collector" '$1 == c { printf "%.1f", $2 }' "$work/pgpulse.ages")
+    row "oldest $collector served (s)" "${age:--}" "0 (no cache)" "" "<= ${ttl} s" \
+      "$(if [[ -n $age ]]; then pass_if "$age" "v + 0 <= $ttl"; else echo "n/a"; fi)"
+  done
   row "longest gap between 2 refreshes of one DB" "${fig[pgpulse.gap_max]}" "$interval s" "" "" ""
   row "databases refreshed in the window" "${fig[pgpulse.refreshed_dbs]}" "$databases" "" "" ""
   row "max connections held, whole run" "${fig[pgpulse.conn_all]}" "${fig[peer.conn_all]}" "" "<= 4" "$(pass_if "${fig[pgpulse.conn_all]}" 'v + 0 <= 4')"
@@ -665,6 +751,13 @@ report() {
     awk -F'|' 'BEGIN { printf "  %8s %9s %9s  %s\n", "calls", "exec ms", "plan ms", "query" }
                { printf "  %8.1f %9.1f %9.1f  %s\n", $1, $2, $3, $4 }' "$work/$name.top"
   done
+  echo
+  echo "pgpulse's database time by collector (per scrape of the window; '-': session set-up, capability checks and the"
+  echo "BEGIN/ROLLBACK around each collector statement; * runs in every database, with its TTL):"
+  awk -F'|' -v list=" $per_table_collectors" -v total="${fig[pgpulse.dbtime_ms]}" '
+    BEGIN { printf "  %-28s %8s %9s %9s %7s\n", "collector", "calls", "exec ms", "plan ms", "share" }
+    { printf "  %-28s %8.1f %9.1f %9.1f %6.1f%%\n", $1 (index(list, " " $1 " ") ? " *" : ""), $2, $3, $4,
+             (total > 0 ? 100 * ($3 + $4) / total : 0) }' "$work/pgpulse.collectors"
   echo
   echo "How each figure is measured: tests/bench/README.md."
 }

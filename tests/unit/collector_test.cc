@@ -272,7 +272,8 @@ metrics: [{column: calls, usage: counter, name: c_total, help: h}]
   caps.server_version = 150000;
   caps.extensions["pg_stat_statements"] = "my \"stats\"";
   EXPECT_EQ(RenderSql(def, caps),
-            "SELECT calls FROM \"my \"\"stats\"\"\".pg_stat_statements(false) JOIN \"my \"\"stats\"\"\".x USING (a)");
+            "/* pgpulse:statements */ SELECT calls FROM \"my \"\"stats\"\"\".pg_stat_statements(false) JOIN "
+            "\"my \"\"stats\"\"\".x USING (a)\n/* pgpulse:statements */");
   EXPECT_NE(ErrorOf("name: x\nscope: cluster\nqueries: [{sql: 'SELECT 1 AS a FROM {{schema}}.t'}]\n"
                     "metrics: [{column: a, usage: gauge, name: m, help: h}]\n")
                 .find("{{schema}} needs requires.extension"),
@@ -281,6 +282,35 @@ metrics: [{column: calls, usage: counter, name: c_total, help: h}]
                     "metrics: [{column: a, usage: gauge, name: m, help: h}]\n")
                 .find("the only placeholder is {{schema}}"),
             std::string::npos);
+}
+
+TEST(RenderSql, NamesTheCollectorInComments) {
+  // pg_stat_activity (which truncates) finds the name in front, pg_stat_statements 18 (which drops a leading
+  // comment) at the end.
+  Capabilities caps;
+  caps.server_version = 150000;
+  EXPECT_EQ(RenderSql(ParseDefinition(kValid, "c.yaml"), caps),
+            "/* pgpulse:sizes */ SELECT relname, pg_table_size(oid) AS size_bytes FROM pg_class\n/* pgpulse:sizes */");
+  caps.server_version = 120000;
+  EXPECT_EQ(RenderSql(ParseDefinition(kValid, "c.yaml"), caps),
+            "/* pgpulse:sizes */ SELECT 'old' AS relname, 1 AS size_bytes\n/* pgpulse:sizes */");
+  // A final ';' and whitespace go, or the end comment would follow the statement instead of being part of it; a
+  // final "--" comment is ended by the newline.
+  auto def = ParseDefinition(Replace(kValid, "1 AS size_bytes", "1 AS size_bytes -- one ; "), "c.yaml");
+  EXPECT_EQ(RenderSql(def, caps),
+            "/* pgpulse:sizes */ SELECT 'old' AS relname, 1 AS size_bytes -- one\n/* pgpulse:sizes */");
+  def = ParseDefinition(Replace(kValid, "    sql: SELECT 'old' AS relname, 1 AS size_bytes",
+                                "    sql: \"SELECT 'old' AS relname, 1 AS size_bytes ;\\n\\t\""),
+                        "c.yaml");
+  EXPECT_EQ(RenderSql(def, caps), "/* pgpulse:sizes */ SELECT 'old' AS relname, 1 AS size_bytes\n/* pgpulse:sizes */");
+  // The name goes into SQL unquoted: the loader lets through nothing that could end the comment.
+  // (YAML spellings: quoted where the name holds a space, a newline or a quote.)
+  for (const std::string name :
+       {"a*/b", "'a */ SELECT 1 /*'", "A", "'a b'", "a-b", "1a", "_a", "\"a\\nb\"", "'a\"b'"}) {
+    EXPECT_NE(ErrorOf(Replace(kValid, "name: sizes", "name: " + name)).find("must match [a-z][a-z0-9_]*"),
+              std::string::npos)
+        << name;
+  }
 }
 
 TEST(DropDuplicateLabelSets, KeepsTheFirstOfEachLabelSet) {

@@ -57,6 +57,9 @@ struct Definition {
   std::vector<ColumnMapping> columns;
   std::optional<TopSpec> top;
   std::size_t max_series = 100000;  // per target and refresh; beyond it samples are dropped and the hit counted
+  // Per result (each database's, for database scope): rows past it, in the query's order, are dropped and the hit
+  // counted, so one database with thousands of tables cannot crowd out the others. 0: no cap.
+  std::size_t max_rows = 0;
 };
 
 }  // namespace pgpulse::collector

@@ -144,7 +144,7 @@ Definition ParseDocument(const YAML::Node& root, const std::string& yaml_text, c
   YamlValidator v(origin);
   v.RequireMap(root, "",
                {"name", "help", "scope", "ttl", "timeout", "primary_only", "replica_only", "requires", "queries",
-                "metrics", "top", "max_series"});
+                "metrics", "top", "max_series", "max_rows"});
   Definition def;
   def.origin = origin;
   def.source = yaml_text;
@@ -208,6 +208,10 @@ Definition ParseDocument(const YAML::Node& root, const std::string& yaml_text, c
   if (!any_value) v.Fail(metrics, "metrics", "needs at least one gauge or counter column");
   if (root["top"]) def.top = ParseTop(v, root["top"], def);
   if (root["max_series"]) def.max_series = v.Unsigned(root["max_series"], "max_series");
+  if (root["max_rows"]) {
+    def.max_rows = v.Unsigned(root["max_rows"], "max_rows");
+    if (def.max_rows == 0) v.Fail(root["max_rows"], "max_rows", "must be at least 1 (leave it out for no cap)");
+  }
   return def;
 }
 

@@ -98,7 +98,12 @@ std::shared_ptr<const RenderedResult> RenderRows(const Definition& def, const st
   }
   rendered->lines.resize(values.size());
   std::vector<metrics::LabelRef> labels;
-  for (const auto& row : rows) {
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    if (def.max_rows != 0 && r == def.max_rows) {
+      rendered->rows_dropped = rows.size() - r;
+      break;
+    }
+    const auto& row = rows[r];
     std::size_t samples = 0;
     for (const auto& value : row.values) samples += value ? 1 : 0;
     if (rendered->series + samples > def.max_series) {

@@ -33,9 +33,11 @@ struct RenderedResult {
   std::vector<std::string> lines;  // per value column, in the definition's order: that family's sample lines
   std::size_t series = 0;          // sample lines in all of `lines`
   bool truncated = false;          // rows beyond the definition's max_series were left out
+  std::size_t rows_dropped = 0;    // rows beyond the definition's max_rows, left out
 };
 
-// Renders rows with `target_labels` added to each; NULL values produce no sample. Stops at def.max_series samples.
+// Renders rows with `target_labels` added to each; NULL values produce no sample. Stops after def.max_rows rows (when
+// set) or at def.max_series samples, whichever comes first.
 std::shared_ptr<const RenderedResult> RenderRows(const Definition& def, const std::vector<Row>& rows,
                                                  const metrics::Labels& target_labels);
 

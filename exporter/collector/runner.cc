@@ -29,6 +29,7 @@ std::shared_ptr<const CollectorSet> BuildCollectorSet(
       if (it->second.ttl) def.ttl = *it->second.ttl;
       if (it->second.limit) def.top->limit = static_cast<int>(*it->second.limit);
       if (it->second.max_series) def.max_series = static_cast<std::size_t>(*it->second.max_series);
+      if (it->second.max_rows) def.max_rows = static_cast<std::size_t>(*it->second.max_rows);
     }
     auto& needs = def.scope == Scope::kCluster ? set->cluster_needs : set->database_needs;
     needs.extensions = needs.extensions || !def.requires_extension.empty();
@@ -140,9 +141,12 @@ void Runner::Append(std::size_t index, const std::shared_ptr<const RenderedResul
     out.results[index].push_back(result);
     status.series += result->series;
   }
-  if ((!fits || result->truncated) && !status.limit_hit) {
+  const bool over_series = !fits || result->truncated;
+  if ((over_series || result->rows_dropped > 0) && !status.limit_hit) {
     status.limit_hit = true;  // one hit per refresh, however many databases overflow
     ++limit_hits_[def.name];
+  }
+  if (over_series) {
     LogOnce(log::Level::kWarn, def.name + "\x1f" + "max_series", "collector hit max_series; samples dropped", def.name,
             "max_series=" + std::to_string(def.max_series));
   }
@@ -235,6 +239,11 @@ asio::awaitable<void> Runner::Run(Scope scope, std::string database, pg::Connect
         }
         if (def.top) rows = tops_[key].Apply(def, *def.top, std::move(rows), now);
         auto rendered = RenderRows(def, rows, target_labels_);
+        if (rendered->rows_dropped > 0) {
+          LogOnce(log::Level::kWarn, def.name + "\x1f" + "max_rows", "collector hit max_rows; rows dropped", def.name,
+                  "max_rows=" + std::to_string(def.max_rows) + "; database " + database + " returned " +
+                      std::to_string(rows.size()) + " rows; raise collectors." + def.name + ".max_rows to keep more");
+        }
         Append(index, rendered, out);
         Store(key, def, now, std::move(rendered), first_expiry);
         continue;
@@ -272,7 +281,7 @@ void WriteCollectorStatus(const Collected& collected, const metrics::Labels& tar
                 *status.cache_age_seconds);
     }
     out.Counter("pgpulse_collector_series_limit_hits_total",
-                "Refreshes in which the collector produced more than max_series samples and some were dropped.", labels,
+                "Refreshes in which the collector exceeded max_series or max_rows and samples were dropped.", labels,
                 static_cast<double>(status.limit_hits_total));
     out.Counter("pgpulse_collector_utf8_replacements_total",
                 "Invalid UTF-8 sequences replaced with U+FFFD in the collector's label values.", labels,

@@ -98,13 +98,17 @@ TargetConfig ParseTarget(const YamlValidator& v, const YAML::Node& node, const s
 }
 
 CollectorSettings ParseCollectorSettings(const YamlValidator& v, const YAML::Node& node, const std::string& key) {
-  v.RequireMap(node, key, {"enabled", "ttl", "limit", "max_series"});
+  v.RequireMap(node, key, {"enabled", "ttl", "limit", "max_series", "max_rows"});
   CollectorSettings settings;
   if (node["enabled"]) settings.enabled = v.Bool(node["enabled"], key + ".enabled");
   if (node["ttl"]) settings.ttl = v.Duration(node["ttl"], key + ".ttl");
   if (node["limit"]) settings.limit = static_cast<std::int64_t>(v.Unsigned(node["limit"], key + ".limit"));
   if (node["max_series"]) {
     settings.max_series = static_cast<std::int64_t>(v.Unsigned(node["max_series"], key + ".max_series"));
+  }
+  if (node["max_rows"]) {
+    settings.max_rows = static_cast<std::int64_t>(v.Unsigned(node["max_rows"], key + ".max_rows"));
+    if (*settings.max_rows == 0) v.Fail(node["max_rows"], key + ".max_rows", "must be at least 1");
   }
   return settings;
 }

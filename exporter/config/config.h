@@ -54,6 +54,7 @@ struct CollectorSettings {
   std::optional<std::chrono::milliseconds> ttl;
   std::optional<std::int64_t> limit;
   std::optional<std::int64_t> max_series;
+  std::optional<std::int64_t> max_rows;
 
   bool operator==(const CollectorSettings&) const = default;
 };

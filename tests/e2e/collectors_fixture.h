@@ -185,6 +185,8 @@ metrics: [{column: one, usage: gauge, name: custom_pgcrypto_one, help: Never exp
             "  statio_user_indexes: {ttl: 0s}\n"
             "  table_sizes: {ttl: 0s}\n"
             "  sequences: {ttl: 0s}\n"
+            "  stat_user_tables: {ttl: 0s}\n"
+            "  stat_user_indexes: {ttl: 0s}\n"
             "custom_collectors: [" +
             custom_dir_->path() + "]\n",
         ".yml");

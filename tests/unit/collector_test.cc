@@ -132,6 +132,51 @@ TEST(MapRows, MapsLabelsValuesAndNulls) {
   EXPECT_TRUE(rendered->truncated);
 }
 
+TEST(MapRows, MaxRowsKeepsTheFirstRowsInQueryOrderAndCountsTheRest) {
+  auto def = ParseDefinition(Replace(kValid, "ttl: 5m", "ttl: 5m\nmax_rows: 2"), "c.yaml");
+  EXPECT_EQ(def.max_rows, 2u);
+  pg::Result result{{"relname", "size_bytes"}, {{"big", "30"}, {"mid", std::nullopt}, {"small", "10"}, {"tiny", "1"}}};
+  auto rendered = RenderRows(def, MapRows(def, result), {{"target", "t"}});
+  // A row whose values are all NULL still counts as a kept row: the cap is on rows (tables), not samples.
+  EXPECT_EQ(rendered->lines[0], "pg_x_size_bytes{relname=\"big\",target=\"t\"} 30\n");
+  EXPECT_EQ(rendered->series, 1u);
+  EXPECT_EQ(rendered->rows_dropped, 2u);
+  EXPECT_FALSE(rendered->truncated);
+  def.max_rows = 4;
+  rendered = RenderRows(def, MapRows(def, result), {{"target", "t"}});
+  EXPECT_EQ(rendered->series, 3u);
+  EXPECT_EQ(rendered->rows_dropped, 0u);
+  // Whichever cap comes first applies.
+  def.max_rows = 3;
+  def.max_series = 1;
+  rendered = RenderRows(def, MapRows(def, result), {{"target", "t"}});
+  EXPECT_EQ(rendered->series, 1u);
+  EXPECT_TRUE(rendered->truncated);
+  EXPECT_EQ(rendered->rows_dropped, 0u);
+  EXPECT_NE(ErrorOf(Replace(kValid, "ttl: 5m", "ttl: 5m\nmax_rows: 0")).find("max_rows: must be at least 1"),
+            std::string::npos);
+  EXPECT_EQ(ParseDefinition(kValid, "c.yaml").max_rows, 0u) << "no cap unless the collector sets one";
+}
+
+TEST(BuiltInCollectors, TableHealthCapsLeaveTheBenchmarkInstanceWhole) {
+  // tests/bench: 200 databases of 30 tables, one index each. Those are kept whole at the defaults, every column
+  // present; one database of thousands of tables is cut to its largest.
+  const std::size_t databases = 200, tables = 30;
+  std::map<std::string, std::size_t> seen;
+  for (const auto& def : LoadCollectors({})) {
+    if (def.name != "stat_user_tables" && def.name != "stat_user_indexes") continue;
+    std::size_t values = 0;
+    for (const auto& column : def.columns) values += column.usage != Usage::kLabel;
+    EXPECT_GE(def.max_rows, tables) << def.name;
+    EXPECT_LE(def.max_rows, 2000u) << def.name;
+    EXPECT_GE(def.max_series, databases * tables * values) << def.name;
+    EXPECT_EQ(def.ttl, std::chrono::minutes(5)) << def.name;
+    seen[def.name] = def.max_rows;
+  }
+  EXPECT_EQ(seen["stat_user_tables"], 1000u);
+  EXPECT_EQ(seen.size(), 2u);
+}
+
 TEST(MapRows, RejectsColumnMismatchesAndNonNumbers) {
   auto def = ParseDefinition(kValid, "c.yaml");
   EXPECT_THROW(MapRows(def, pg::Result{{"relname"}, {}}), std::runtime_error);
@@ -327,9 +372,11 @@ TEST(BuildCollectorSet, AppliesOverridesAndRejectsUnknownNames) {
   settings["sizes"].enabled = false;
   settings["statements"].limit = 5;
   settings["statements"].ttl = milliseconds(1000);
+  settings["statements"].max_rows = 7;
   auto set = BuildCollectorSet(defs, settings);
   ASSERT_EQ(set->definitions.size(), 1u);
   EXPECT_EQ(set->definitions[0].top->limit, 5);
+  EXPECT_EQ(set->definitions[0].max_rows, 7u);
   EXPECT_EQ(set->definitions[0].ttl, milliseconds(1000));
   EXPECT_TRUE(set->label_names.count("queryid"));
 

@@ -274,10 +274,14 @@ TEST(ParseConfig, ValidatesDiscoveryAndBudgetSettings) {
             std::string::npos);
   auto config = ParseConfig(
       "targets:\n  - {name: a, dsn: host=db, max_connections: 4}\n"
-      "collectors:\n  x: {max_series: 500}\n",
+      "collectors:\n  x: {max_series: 500, max_rows: 20}\n",
       "f");
   EXPECT_EQ(config.targets[0].max_connections, 4);
   EXPECT_EQ(config.collectors.at("x").max_series, 500);
+  EXPECT_EQ(config.collectors.at("x").max_rows, 20);
+  EXPECT_NE(ErrorOf("targets:\n  - {name: a, dsn: host=db}\ncollectors:\n  x: {max_rows: 0}\n")
+                .find("collectors.x.max_rows: must be at least 1"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -312,6 +312,22 @@ metrics: [{column: one, usage: gauge, name: custom_pgcrypto_one, help: Never exp
     return false;
   }
 
+  // Before 15, statistics reach readers through the statistics collector's file, which a reader accepts up to 500 ms
+  // old: two readers close in time can see different counts. Waits until `sql` reads the same twice, 600 ms apart, so
+  // that every reader (the exporter included) sees what psql sees.
+  static bool WaitForSettledStatistics(const PgServer& server, const std::string& db, const std::string& sql,
+                                       std::chrono::seconds timeout = 30s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto previous = server.Query(db, sql);
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(600ms);
+      auto current = server.Query(db, sql);
+      if (current == previous) return true;
+      previous = std::move(current);
+    }
+    return false;
+  }
+
   // A session hands its statistics over when it exits, before it leaves pg_stat_activity; this waits for that.
   static bool WaitForExit(const PgServer& server, const std::vector<int>& pids) {
     std::string list;

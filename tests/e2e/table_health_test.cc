@@ -153,6 +153,9 @@ TEST_F(CollectorsTest, IndexStatisticsShowUnusedAndInvalidIndexes) {
                  " WHERE id BETWEEN 5 AND 9");
   }
   ASSERT_TRUE(WaitForExit(primary, {pid}));
+  // Before 15, the exiting session's counts reach readers through the statistics collector, a moment later.
+  ASSERT_TRUE(WaitUntil(primary, "cafe",
+                        "SELECT idx_scan >= 1 FROM pg_stat_user_indexes WHERE indexrelname = '" + table + "_pkey'"));
 
   const std::string sql =
       "SELECT s.schemaname, s.relname, s.indexrelname, s.idx_scan, s.idx_tup_read, s.idx_tup_fetch, "

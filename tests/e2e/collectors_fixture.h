@@ -263,6 +263,22 @@ metrics: [{column: one, usage: gauge, name: custom_pgcrypto_one, help: Never exp
     return between;
   }
 
+  // Every row `sql` returns in each of `databases` on the primary, read just before and just after one scrape: the
+  // per-table and per-index families, compared row by row.
+  struct RowsAround {
+    std::vector<Rows> before, after;  // one entry per database
+    std::string body;
+  };
+
+  static RowsAround ScrapeBetweenRows(const std::vector<std::string>& databases, const std::string& sql) {
+    const auto& primary = PgCluster::Shared().primary();
+    RowsAround around;
+    for (const auto& db : databases) around.before.push_back(primary.Query(db, sql));
+    around.body = Scrape();
+    for (const auto& db : databases) around.after.push_back(primary.Query(db, sql));
+    return around;
+  }
+
   // ScrapeBetween, again until `settled`: values that change only now and then (a standby's reply, a new WAL
   // segment) can change during a scrape, and such a scrape is retried rather than misjudged.
   static Between ScrapeUntil(const std::vector<Read>& reads, const std::function<bool(const Between&)>& settled) {

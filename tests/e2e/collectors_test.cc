@@ -507,10 +507,7 @@ TEST_F(CollectorsTest, IndexBlockCountersMatchPgStatioUserIndexes) {
       "SELECT schemaname, relname, indexrelname, idx_blks_read, idx_blks_hit FROM pg_statio_user_indexes ORDER BY 1, "
       "2, 3";
   const std::vector<std::string> databases = {"cafe", "erp"};
-  std::vector<Rows> before, after;
-  for (const auto& db : databases) before.push_back(primary.Query(db, sql));
-  const auto body = Scrape();
-  for (const auto& db : databases) after.push_back(primary.Query(db, sql));
+  const auto [before, after, body] = ScrapeBetweenRows(databases, sql);
   EXPECT_EQ(Value(body, "pgpulse_collector_success", {{"target", "primary"}, {"collector", "statio_user_indexes"}}), 1);
   for (size_t d = 0; d < databases.size(); ++d) {
     ASSERT_EQ(before[d].size(), after[d].size()) << "indexes came or went in " << databases[d];

@@ -63,10 +63,7 @@ TEST_F(CollectorsTest, TableStatisticsMatchPgStatUserTables) {
   const std::string sql =
       "SELECT schemaname, relname" + TableColumns() + " FROM pg_stat_user_tables ORDER BY schemaname, relname";
   const std::vector<std::string> databases = {"cafe", "erp"};
-  std::vector<Rows> before, after;
-  for (const auto& db : databases) before.push_back(primary.Query(db, sql));
-  const auto body = Scrape();
-  for (const auto& db : databases) after.push_back(primary.Query(db, sql));
+  const auto [before, after, body] = ScrapeBetweenRows(databases, sql);
   EXPECT_EQ(Value(body, "pgpulse_collector_success", {{"target", "primary"}, {"collector", "stat_user_tables"}}), 1);
   EXPECT_EQ(Value(body, "pgpulse_collector_series_limit_hits_total",
                   {{"target", "primary"}, {"collector", "stat_user_tables"}}),
@@ -163,10 +160,7 @@ TEST_F(CollectorsTest, IndexStatisticsShowUnusedAndInvalidIndexes) {
       "FROM pg_stat_user_indexes s JOIN pg_index i USING (indexrelid) JOIN pg_class c ON c.oid = s.indexrelid "
       "ORDER BY 1, 2, 3";
   const std::vector<std::string> databases = {"cafe", "erp"};
-  std::vector<Rows> before, after;
-  for (const auto& db : databases) before.push_back(primary.Query(db, sql));
-  const auto body = Scrape();
-  for (const auto& db : databases) after.push_back(primary.Query(db, sql));
+  const auto [before, after, body] = ScrapeBetweenRows(databases, sql);
   EXPECT_EQ(Value(body, "pgpulse_collector_success", {{"target", "primary"}, {"collector", "stat_user_indexes"}}), 1);
   const std::vector<std::string> counters = {"idx_scans_total", "idx_tup_reads_total", "idx_tup_fetches_total"};
   for (size_t d = 0; d < databases.size(); ++d) {

@@ -159,7 +159,7 @@ asio::awaitable<http::Response> App::ServeMetrics(const http::Request& request,
   for (auto& target : targets) refreshes.push_back(target->StartRefresh(refresh_deadline));
 
   metrics::Exposition out;
-  WriteProcessMetrics(reload_status_, out);
+  WriteProcessMetrics(reload_status_, budget, out);
   std::vector<const collector::Collected*> collected;
   for (std::size_t i = 0; i < targets.size(); ++i) {
     // All refreshes run concurrently; waiting on them in turn costs no more than waiting for the slowest.

@@ -73,7 +73,11 @@ void WriteTargetMetrics(const target::Target& target, const target::Snapshot& sn
   }
 }
 
-void WriteProcessMetrics(const ReloadStatus& reload, metrics::Exposition& out) {
+void WriteProcessMetrics(const ReloadStatus& reload, std::chrono::milliseconds budget, metrics::Exposition& out) {
+  // Exported so that an alert can compare each target's scrape duration with the time it was allowed.
+  out.Gauge("pgpulse_scrape_timeout_seconds",
+            "Time pgpulse allowed this scrape: Prometheus' scrape timeout less a margin for sending the answer.", {},
+            std::chrono::duration<double>(budget).count());
   out.Gauge("pgpulse_build_info", "pgpulse version and source revision; the value is always 1.",
             {{"version", kVersion}, {"revision", kRevision}}, 1);
   out.Gauge("pgpulse_config_last_reload_successful",

@@ -24,7 +24,7 @@ struct ReloadStatus {
   double success_timestamp_seconds = 0;  // Unix time
 };
 
-// Process-level series (build info, configuration reloads).
-void WriteProcessMetrics(const ReloadStatus& reload, metrics::Exposition& out);
+// Process-level series (build info, configuration reloads, this scrape's time allowance `budget`).
+void WriteProcessMetrics(const ReloadStatus& reload, std::chrono::milliseconds budget, metrics::Exposition& out);
 
 }  // namespace pgpulse::app

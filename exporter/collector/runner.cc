@@ -274,6 +274,11 @@ void WriteCollectorStatus(const Collected& collected, const metrics::Labels& tar
               1);
     out.Gauge("pgpulse_collector_success", "Whether the collector's last run on this target succeeded.", labels,
               status.success ? 1 : 0);
+    if (const auto* def = collected.set ? collected.set->Find(name) : nullptr; def && def->ttl.count() > 0) {
+      // With the cache age, tells a result served within its ttl from one kept because refreshes fail.
+      out.Gauge("pgpulse_collector_ttl_seconds", "How long the collector's results are cached, from its definition.",
+                labels, std::chrono::duration<double>(def->ttl).count());
+    }
     out.Gauge("pgpulse_collector_duration_seconds", "Time the collector's queries took in this refresh.", labels,
               status.duration_seconds);
     if (status.cache_age_seconds) {

@@ -47,6 +47,13 @@ struct CollectorSet {
   // The shortest ttl among database-scope collectors: a visited database is due again at most this long after.
   std::chrono::milliseconds database_revisit = std::chrono::milliseconds::max();
   bool has_database_scope = false;
+
+  const Definition* Find(std::string_view name) const {
+    for (const auto& def : definitions) {
+      if (def.name == name) return &def;
+    }
+    return nullptr;
+  }
 };
 
 // Applies overrides. Throws config::ConfigError for a setting that names no collector, or a limit on a collector

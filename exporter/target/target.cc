@@ -88,7 +88,12 @@ void Target::OnAuthFailure() {
 }
 
 void Target::ReadCredentials(bool force, const char* reason) {
-  if (credentials_.Reload(force, reason) && state_ == State::kBackoff) {
+  if (!credentials_.Reload(force, reason)) return;
+  // Database visits log in again with the new credentials, so that pgpulse's own sessions stop counting as the old
+  // password still in use (the PgOldCredentialInUse alert). The target's own connection stays: pg_up must not drop
+  // while the new secret reaches the database.
+  ++credentials_generation_;
+  if (state_ == State::kBackoff) {
     // The target waits out a failed attempt; with new credentials the next scrape tries at once.
     retry_at_ = {};
     backoff_.Reset();
@@ -342,7 +347,8 @@ asio::awaitable<void> Target::VisitQueue(DatabaseSlot& slot, std::deque<std::str
     std::string failure;
     auto failure_kind = pg::ErrorKind::kConnect;
     try {
-      if (!slot.conn.IsOpen() || slot.database != database) {
+      if (!slot.conn.IsOpen() || slot.database != database ||
+          slot.credentials_generation != credentials_generation_) {
         slot.conn.Close();
         auto params = ConnectionParams();
         params["dbname"] = database;
@@ -351,6 +357,7 @@ asio::awaitable<void> Target::VisitQueue(DatabaseSlot& slot, std::deque<std::str
         co_await slot.conn.Connect(std::move(params), session,
                                    std::min(deadline, Clock::now() + settings_.connect_timeout));
         slot.database = database;
+        slot.credentials_generation = credentials_generation_;
       }
       if (!database_caps_.count(database)) {
         const auto replica = caps_ ? std::optional<bool>(caps_->is_replica) : std::nullopt;

@@ -3,6 +3,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <set>
@@ -102,6 +103,7 @@ class Target : public std::enable_shared_from_this<Target> {
     explicit DatabaseSlot(boost::asio::any_io_executor executor) : conn(executor), idle_timer(executor) {}
     pg::Connection conn;
     std::string database;  // what conn is connected to
+    std::uint64_t credentials_generation = 0;  // of the credentials conn logged in with
     boost::asio::steady_timer idle_timer;
   };
   void CloseWhenIdle(DatabaseSlot& slot);
@@ -129,6 +131,7 @@ class Target : public std::enable_shared_from_this<Target> {
   std::set<std::string> logged_database_errors_;
   std::optional<collector::Runner> runner_;
   CredentialWatch credentials_;
+  std::uint64_t credentials_generation_ = 0;  // counts credential changes, for DatabaseSlot::credentials_generation
   boost::asio::steady_timer credential_timer_;
   std::string warned_role_;        // the role last warned about for lacking pg_monitor
   std::string warned_admin_role_;  // the role last warned about for being a managed-service administrator

@@ -8,10 +8,12 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <random>
 #include <set>
 #include <thread>
 
+#include "tests/e2e/held_session.h"
 #include "tests/harness/exporter_process.h"
 #include "tests/harness/http_client.h"
 #include "tests/harness/libpq_client.h"
@@ -220,6 +222,67 @@ TEST_F(RotationTest, TemporaryRoleIsSwappedInAndRenamed) {
   EXPECT_EQ(Value(body, "pg_up"), 1) << exporter.process().Output();
   EXPECT_EQ(Value(body, "pgpulse_auth_failures_total"), 0) << "every switch was noticed before a login needed it";
   EXPECT_GE(Value(body, "pgpulse_credential_reloads_total", {{"result", "success"}}), 2);
+  ExpectNoSecret(exporter, {old_password, new_password});
+}
+
+// PgOldCredentialInUse compares the role's oldest session with the last credential change. pgpulse's own sessions
+// must not count: its target connection (the one asking) is left out, and its database connections log in again with
+// the new credentials. A session someone else opened with the old password still shows.
+TEST_F(RotationTest, OldPasswordStillInUseShowsButPgpulsesOwnSessionsDoNot) {
+  const auto old_password = NewPassword("old-use-old"), new_password = NewPassword("old-use-new");
+  CreateRole("rot_old_use", old_password);
+  const auto password_file = WriteTempFile(old_password + "\n");
+  // One service database and spare connections: the database connection stays open between visits.
+  ExporterProcess exporter({"--config.file=" +
+                            Config("rot_old_use", "    password_file: " + password_file +
+                                                      "\n    databases: {include: [cafe]}\n"
+                                                      "collectors:\n  sequences: {ttl: 1s}\n")});
+  auto body = exporter.Poll(Is("pg_up", {}, 1), 10s);
+  ASSERT_EQ(Value(body, "pg_up"), 1) << exporter.process().Output();
+  const auto pgpulse_in_cafe = [&] {
+    return cluster.primary().Query("postgres",
+                                   "SELECT extract(epoch FROM min(backend_start))::float8 FROM pg_stat_activity "
+                                   "WHERE usename = 'rot_old_use' AND datname = 'cafe'");
+  };
+  const auto deadline = Clock::now() + 10s;
+  while (!pgpulse_in_cafe().at(0).at(0) && Clock::now() < deadline) std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(pgpulse_in_cafe().at(0).at(0)) << "pgpulse never visited cafe";
+
+  // Someone else holds a session with the old password.
+  auto other = std::make_unique<HeldSession>(cluster.primary().Dsn("rot_old_use", old_password, "erp"));
+  const double other_start = std::stod(*cluster.primary()
+                                            .Query("postgres",
+                                                   "SELECT extract(epoch FROM backend_start)::float8 FROM "
+                                                   "pg_stat_activity WHERE pid = " +
+                                                       std::to_string(other->pid()))
+                                            .at(0)
+                                            .at(0));
+  std::this_thread::sleep_for(1100ms);  // a modification time after every session above
+  SetPassword("rot_old_use", new_password);
+  WriteFile(password_file, new_password + "\n");
+  body = exporter.Poll(
+      [&](const std::string& text) {
+        const double changed = Value(text, "pgpulse_credential_last_change_timestamp_seconds");
+        const auto cafe = pgpulse_in_cafe().at(0).at(0);
+        return changed > other_start && cafe && std::stod(*cafe) >= changed - 1;
+      },
+      15s);
+  const double changed = Value(body, "pgpulse_credential_last_change_timestamp_seconds");
+  ASSERT_GT(changed, other_start) << exporter.process().Output();
+  ASSERT_GE(std::stod(*pgpulse_in_cafe().at(0).at(0)), changed - 1) << "pgpulse's database connection kept the old login";
+  EXPECT_EQ(Value(body, "pg_up"), 1) << "the target connection stays through the change";
+  EXPECT_NEAR(Value(body, "pg_role_oldest_session_start_seconds", {{"rolname", "rot_old_use"}}), other_start, 0.01)
+      << "the other session holds the old password";
+
+  // Without it, only pgpulse's sessions remain: none of them is older than the change.
+  other.reset();
+  body = exporter.Poll(
+      [&](const std::string& text) {
+        return Value(text, "pg_role_oldest_session_start_seconds", {{"rolname", "rot_old_use"}}) != other_start;
+      },
+      10s);
+  const double oldest = Value(body, "pg_role_oldest_session_start_seconds", {{"rolname", "rot_old_use"}});
+  EXPECT_TRUE(oldest == -1 || oldest >= changed - 1) << "oldest " << oldest << ", changed " << changed;
   ExpectNoSecret(exporter, {old_password, new_password});
 }
 

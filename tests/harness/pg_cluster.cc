@@ -104,12 +104,12 @@ PgCluster::PgCluster(PgClusterOptions options)
     if (options_.with_standby) data_dirs.push_back(standby_root + "/data");
     guard_ = std::make_unique<OrphanGuard>(data_dirs, std::vector<std::string>{root_});
 
-    primary_.reset(new PgServer(primary_root, bin_dir, user));
+    primary_.reset(new PgServer(primary_root, bin_dir, user, options_.max_connections));
     primary_->InitDb(superuser_password_);
     primary_->StartOnFreePort();
     Bootstrap();
     if (options_.with_standby) {
-      standby_.reset(new PgServer(standby_root, bin_dir, user));
+      standby_.reset(new PgServer(standby_root, bin_dir, user, options_.max_connections));
       CreateStandby();
     }
   } catch (...) {

@@ -15,6 +15,7 @@ class OrphanGuard;
 struct PgClusterOptions {
   std::vector<std::string> databases = {"cafe", "erp", "treasury"};  // service databases, owned by app_user
   bool with_standby = false;  // streaming standby through a physical replication slot
+  int max_connections = 100;  // both servers (a standby needs at least its primary's value)
 };
 
 // Servers live in a fresh temp dir, listen on free loopback ports and run as an unprivileged OS user when the tests

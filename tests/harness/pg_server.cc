@@ -70,8 +70,8 @@ bool IsPostgres(pid_t pid) {
 
 }  // namespace
 
-PgServer::PgServer(std::string root, std::string bin_dir, std::optional<OsUser> user)
-    : root_(std::move(root)), bin_dir_(std::move(bin_dir)), user_(std::move(user)) {}
+PgServer::PgServer(std::string root, std::string bin_dir, std::optional<OsUser> user, int max_connections)
+    : root_(std::move(root)), bin_dir_(std::move(bin_dir)), user_(std::move(user)), max_connections_(max_connections) {}
 
 PgServer::~PgServer() {
   if (!Running()) return;
@@ -223,7 +223,9 @@ void PgServer::WriteSettings() const {
                 "max_wal_senders = 5\n"
                 "max_replication_slots = 5\n"
                 "hot_standby = on\n"
-                "max_connections = 100\n"
+                "max_connections = " +
+                std::to_string(max_connections_) +
+                "\n"
                 "logging_collector = off\n"
                 "# Durability is worthless for throw-away test data; these make setup and writes fast.\n"
                 "fsync = off\n"

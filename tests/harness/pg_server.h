@@ -57,7 +57,7 @@ class PgServer {
   friend class PgCluster;
 
   // `root` is an existing directory owned by `user` (if any) that will hold data/, the socket and server.log.
-  PgServer(std::string root, std::string bin_dir, std::optional<OsUser> user);
+  PgServer(std::string root, std::string bin_dir, std::optional<OsUser> user, int max_connections);
 
   // Runs a PostgreSQL program from bin_dir as the server's OS user; throws with its output on failure.
   std::string RunPgProgram(const std::string& program, std::vector<std::string> args,
@@ -77,6 +77,7 @@ class PgServer {
   std::string root_;
   std::string bin_dir_;
   std::optional<OsUser> user_;
+  int max_connections_;
   uint16_t port_ = 0;
   std::vector<pid_t> frozen_;
 };

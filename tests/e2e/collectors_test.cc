@@ -345,7 +345,8 @@ TEST_F(CollectorsTest, CapacitySettingsEqualPgSettings) {
   for (const auto& [target, server] : {std::pair<std::string, const PgServer*>{"primary", &cluster.primary()},
                                        std::pair<std::string, const PgServer*>{"standby", &cluster.standby()}}) {
     for (const std::string name : {"max_connections", "superuser_reserved_connections", "reserved_connections",
-                                   "max_wal_senders", "max_replication_slots", "autovacuum_freeze_max_age"}) {
+                                   "max_wal_senders", "max_replication_slots", "autovacuum_freeze_max_age",
+                                   "autovacuum_multixact_freeze_max_age"}) {
       const auto rows = server->Query("postgres", "SELECT setting FROM pg_settings WHERE name = '" + name + "'");
       const auto value = Value(body, "pg_settings_" + name, {{"target", target}});
       if (rows.empty()) {
@@ -601,7 +602,8 @@ TEST_F(CollectorsTest, ReplicationPositionsAndLagMatchWhileReplayIsPaused) {
         "       extract(epoch FROM r.flush_lag), extract(epoch FROM r.replay_lag)"
         " FROM pg_stat_replication r CROSS JOIN pg_replication_slots s WHERE s.slot_name = 'pgpulse_standby_slot'"},
        {standby, "postgres",
-        "SELECT extract(epoch FROM pg_last_xact_replay_timestamp()), extract(epoch FROM last_msg_receipt_time)"
+        "SELECT extract(epoch FROM pg_last_xact_replay_timestamp()), extract(epoch FROM last_msg_receipt_time),"
+        "       pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())"
         " FROM pg_stat_wal_receiver"}},
       [](const Between& b) {
         return std::equal(b.before[0].begin() + 3, b.before[0].end(), b.after[0].begin() + 3) &&
@@ -615,6 +617,9 @@ TEST_F(CollectorsTest, ReplicationPositionsAndLagMatchWhileReplayIsPaused) {
   ExpectWithin(Value(body, "pg_stat_replication_pg_wal_lsn_diff", sender), *p0[0] - *p1[1], *p1[0] - *p0[1],
                "pg_stat_replication_pg_wal_lsn_diff");
   EXPECT_GT(Value(body, "pg_stat_replication_pg_wal_lsn_diff", sender).value_or(-1), 0);
+  // The WAL position (the WAL generation rate's source on every version) lies between the primary's two reads.
+  ExpectCounter(body, "pg_wal_written_bytes_total", {{"target", "primary"}}, p0[0], p1[0]);
+  EXPECT_FALSE(Value(body, "pg_wal_written_bytes_total", {{"target", "standby"}})) << "a standby writes no WAL";
   ExpectWithin(Value(body, "pg_replication_slots_pg_wal_lsn_diff",
                      {{"target", "primary"}, {"slot_name", PgCluster::kStandbySlot}}),
                *p0[0] - *p1[2], *p1[0] - *p0[2], "pg_replication_slots_pg_wal_lsn_diff");
@@ -636,6 +641,10 @@ TEST_F(CollectorsTest, ReplicationPositionsAndLagMatchWhileReplayIsPaused) {
                between.end - last_replay, "pg_replication_lag_seconds");
   ExpectCounter(body, "pg_stat_wal_receiver_last_msg_receipt_seconds", {{"target", "standby"}}, between.before[1][1],
                 between.after[1][1]);
+  // Received but not replayed: replay stands still, so the backlog only grows between the reads.
+  ExpectWithin(Value(body, "pg_replication_replay_lag_bytes", {{"target", "standby"}}), *between.before[1][2],
+               *between.after[1][2], "pg_replication_replay_lag_bytes");
+  EXPECT_GT(Value(body, "pg_replication_replay_lag_bytes", {{"target", "standby"}}).value_or(-1), 0);
 
   // Caught up again, the standby has no lag: when both reads find all received WAL replayed, and nothing received
   // in between, the exporter found the same.
@@ -648,6 +657,7 @@ TEST_F(CollectorsTest, ReplicationPositionsAndLagMatchWhileReplayIsPaused) {
                                      [](const Between& b) { return Still(b) && b.before[0][0] == 1; });
   ASSERT_TRUE(Still(caught_up) && caught_up.before[0][0] == 1) << "the standby kept receiving WAL";
   EXPECT_EQ(Value(caught_up.body, "pg_replication_lag_seconds", {{"target", "standby"}}), 0);
+  EXPECT_EQ(Value(caught_up.body, "pg_replication_replay_lag_bytes", {{"target", "standby"}}), 0);
   EXPECT_DOUBLE_EQ(Value(caught_up.body, "pg_replication_last_replay_seconds", {{"target", "standby"}}).value_or(-1),
                    *caught_up.before[0][2]);
 }

@@ -94,6 +94,31 @@ TEST_F(ExporterTest, ReadsTargetsAndPasswordFileFromConfig) {
   EXPECT_EQ(MetricValue(body, "pg_up", {{"target", "shared-primary"}, {"env", "test"}}), 1) << body;
 }
 
+// What PgpulseScrapeSlow and PgpulseCacheStale compare: the time pgpulse allows a scrape (Prometheus' timeout less a
+// margin), and each cached collector's ttl next to the age of the result it serves.
+TEST_F(ExporterTest, ScrapeAllowanceAndCollectorTtlsAreExported) {
+  const auto config = WriteTempFile("targets:\n  - name: shared-primary\n    dsn: '" + ReportingUri() +
+                                        "'\ncollectors:\n  sequences: {ttl: 90s}\n",
+                                    ".yml");
+  ExporterProcess exporter({"--config.file=" + config});
+  WaitForPgUp(exporter, "shared-primary", 1, 10s);
+  const std::map<std::string, std::string> sequences = {{"target", "shared-primary"}, {"collector", "sequences"}};
+  auto body = exporter.Get("/metrics", {{"X-Prometheus-Scrape-Timeout-Seconds", "3"}}).body;
+  EXPECT_EQ(MetricValue(body, "pgpulse_scrape_timeout_seconds", {}), 2.5) << "3 s less a 0.5 s margin";
+  EXPECT_EQ(MetricValue(body, "pgpulse_collector_ttl_seconds", sequences), 90);
+  EXPECT_EQ(MetricValue(body, "pgpulse_collector_ttl_seconds", {{"target", "shared-primary"}, {"collector", "database"}}),
+            300);
+  EXPECT_FALSE(
+      MetricValue(body, "pgpulse_collector_ttl_seconds", {{"target", "shared-primary"}, {"collector", "postmaster"}}))
+      << "a collector without a cache has no ttl";
+  const auto cached = MetricValue(body, "pgpulse_collector_cache_age_seconds", sequences);
+  ASSERT_TRUE(cached) << "the startup refresh's result is served from the cache";
+  EXPECT_LT(*cached, 90);
+  body = exporter.Get("/metrics").body;
+  EXPECT_EQ(MetricValue(body, "pgpulse_scrape_timeout_seconds", {}), 9.5) << "Prometheus' default 10 s, less 0.5 s";
+  ExpectPromtoolAccepts(body);
+}
+
 TEST_F(ExporterTest, WrongPasswordGivesPgUpZeroAndNeverShowsTheSecret) {
   const std::string wrong = "wrong-secret-" + std::to_string(::getpid());
   ExporterProcess exporter({}, {{"DATA_SOURCE_NAME", cluster.primary().Uri(PgCluster::kReportingUser, wrong)}});

@@ -688,8 +688,8 @@ TEST_F(CollectorsTest, SlotSafeWalSizeAppearsOnceMaxSlotWalKeepSizeIsSet) {
 }
 
 TEST_F(CollectorsTest, ArchiverCountersMatchPgStatArchiver) {
-  // archive_mode needs a restart of the shared servers, so nothing is archived here: the counters are 0 and the age
-  // is absent, as PostgreSQL says; they are compared all the same.
+  // The shared primary archives (with archive_command '/bin/true'); the standby archives nothing while in recovery,
+  // and has no age. Whatever PostgreSQL says is compared.
   const std::string sql =
       "SELECT archived_count, failed_count, extract(epoch FROM last_archived_time) FROM pg_stat_archiver";
   const auto between = ScrapeBetween({{cluster.primary(), "postgres", sql}, {cluster.standby(), "postgres", sql}});

@@ -105,11 +105,13 @@ PgCluster::PgCluster(PgClusterOptions options)
     guard_ = std::make_unique<OrphanGuard>(data_dirs, std::vector<std::string>{root_});
 
     primary_.reset(new PgServer(primary_root, bin_dir, user, options_.max_connections));
-    primary_->InitDb(superuser_password_);
+    primary_->archive_wal_ = options_.archive_wal;
+    primary_->InitDb(superuser_password_, options_.data_checksums);
     primary_->StartOnFreePort();
     Bootstrap();
     if (options_.with_standby) {
       standby_.reset(new PgServer(standby_root, bin_dir, user, options_.max_connections));
+      standby_->archive_wal_ = options_.archive_wal;  // as a primary's copy would be; a standby archives nothing
       CreateStandby();
     }
   } catch (...) {
@@ -143,6 +145,8 @@ PgCluster& PgCluster::Shared() {
   try {
     PgClusterOptions options;
     options.with_standby = true;
+    options.data_checksums = true;
+    options.archive_wal = true;
     instance = new PgCluster(std::move(options));
   } catch (const std::exception& error) {
     failure = new std::string(std::string("the shared PostgreSQL cluster could not be created: ") + error.what());

@@ -14,8 +14,10 @@ class OrphanGuard;
 
 struct PgClusterOptions {
   std::vector<std::string> databases = {"cafe", "erp", "treasury"};  // service databases, owned by app_user
-  bool with_standby = false;  // streaming standby through a physical replication slot
-  int max_connections = 100;  // both servers (a standby needs at least its primary's value)
+  bool with_standby = false;    // streaming standby through a physical replication slot
+  bool data_checksums = false;  // initdb --data-checksums (PostgreSQL 18's initdb turns them on by itself)
+  bool archive_wal = false;     // archive_mode = on, archive_command = '/bin/true': WAL is archived, and kept nowhere
+  int max_connections = 100;    // both servers (a standby needs at least its primary's value)
 };
 
 // Servers live in a fresh temp dir, listen on free loopback ports and run as an unprivileged OS user when the tests
@@ -27,8 +29,9 @@ class PgCluster {
   PgCluster(const PgCluster&) = delete;
   PgCluster& operator=(const PgCluster&) = delete;
 
-  // One cluster per test process, with a standby, created on first use and torn down at exit. If creating it
-  // fails, later calls rethrow the same error at once instead of retrying the slow setup for every test.
+  // One cluster per test process, with a standby, data checksums and WAL archiving, created on first use and torn down
+  // at exit. If creating it fails, later calls rethrow the same error at once instead of retrying the slow setup for
+  // every test.
   static PgCluster& Shared();
 
   PgServer& primary() { return *primary_; }

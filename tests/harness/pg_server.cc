@@ -158,13 +158,16 @@ std::string PgServer::RunPgProgram(const std::string& program, std::vector<std::
   return text;
 }
 
-void PgServer::InitDb(const std::string& superuser_password) {
+void PgServer::InitDb(const std::string& superuser_password, bool data_checksums) {
   const std::string password_file = root_ + "/superuser.pw";
   WriteFile(password_file, superuser_password + "\n");
   ChownTo(password_file, user_);
+  std::vector<std::string> args = {"-D", data_dir(), "-U", "postgres", "--pwfile=" + password_file};
+  args.insert(args.end(),
+              {"--auth-local=trust", "--auth-host=scram-sha-256", "--encoding=UTF8", "--locale=C", "--no-sync"});
+  if (data_checksums) args.push_back("--data-checksums");
   try {
-    RunPgProgram("initdb", {"-D", data_dir(), "-U", "postgres", "--pwfile=" + password_file, "--auth-local=trust",
-                            "--auth-host=scram-sha-256", "--encoding=UTF8", "--locale=C", "--no-sync"});
+    RunPgProgram("initdb", args);
   } catch (...) {
     unlink(password_file.c_str());
     throw;
@@ -230,7 +233,8 @@ void PgServer::WriteSettings() const {
                 "# Durability is worthless for throw-away test data; these make setup and writes fast.\n"
                 "fsync = off\n"
                 "synchronous_commit = off\n"
-                "full_page_writes = off\n");
+                "full_page_writes = off\n" +
+                (archive_wal_ ? "archive_mode = on\narchive_command = '/bin/true'\n" : ""));
   ChownTo(path, user_);
 }
 

@@ -63,7 +63,7 @@ class PgServer {
   std::string RunPgProgram(const std::string& program, std::vector<std::string> args,
                            std::map<std::string, std::string> env = {}) const;
   // initdb with the superuser password; does not start the server.
-  void InitDb(const std::string& superuser_password);
+  void InitDb(const std::string& superuser_password, bool data_checksums);
   // Copies the primary through a physical slot and configures itself as its streaming standby.
   void BaseBackupFrom(const PgServer& primary, const std::string& replication_user,
                       const std::string& replication_password, const std::string& slot);
@@ -79,6 +79,7 @@ class PgServer {
   std::optional<OsUser> user_;
   int max_connections_;
   uint16_t port_ = 0;
+  bool archive_wal_ = false;  // PgClusterOptions::archive_wal
   std::vector<pid_t> frozen_;
 };
 

@@ -347,8 +347,7 @@ asio::awaitable<void> Target::VisitQueue(DatabaseSlot& slot, std::deque<std::str
     std::string failure;
     auto failure_kind = pg::ErrorKind::kConnect;
     try {
-      if (!slot.conn.IsOpen() || slot.database != database ||
-          slot.credentials_generation != credentials_generation_) {
+      if (!slot.conn.IsOpen() || slot.database != database || slot.credentials_generation != credentials_generation_) {
         slot.conn.Close();
         auto params = ConnectionParams();
         params["dbname"] = database;

@@ -102,7 +102,7 @@ class Target : public std::enable_shared_from_this<Target> {
   struct DatabaseSlot {
     explicit DatabaseSlot(boost::asio::any_io_executor executor) : conn(executor), idle_timer(executor) {}
     pg::Connection conn;
-    std::string database;  // what conn is connected to
+    std::string database;                      // what conn is connected to
     std::uint64_t credentials_generation = 0;  // of the credentials conn logged in with
     boost::asio::steady_timer idle_timer;
   };

@@ -272,7 +272,8 @@ TEST(AlertRulesTest, EveryRecordingRuleHasAUnitTest) {
   for (const auto& record : LoadRules().records) {
     if (record.file == "thresholds.yml") continue;  // constants, checked below
     const std::regex use("(^|[^a-z0-9_:])" + record.name + "($|[^a-z0-9_:])");
-    EXPECT_TRUE(std::regex_search(tested, use)) << record.name << " (alerts/" << record.file << ") has no promql_expr_test";
+    EXPECT_TRUE(std::regex_search(tested, use))
+        << record.name << " (alerts/" << record.file << ") has no promql_expr_test";
   }
 }
 
@@ -318,8 +319,8 @@ std::string AlertTable() {
       std::string limits;
       for (const auto& name : ThresholdsIn(alert.expr)) {
         const auto it = thresholds.find(name);
-        limits += (limits.empty() ? "" : "<br>") + std::string("`") + name.substr(18) + "` = " +
-                  (it == thresholds.end() ? "?" : it->second.value);
+        limits += (limits.empty() ? "" : "<br>") + std::string("`") + name.substr(18) +
+                  "` = " + (it == thresholds.end() ? "?" : it->second.value);
       }
       out << "| [`" << alert.name << "`](alerts/runbooks/" << alert.name << ".md) | " << alert.labels.at("severity")
           << " | " << (alert.for_duration.empty() ? "" : alert.for_duration) << " | " << Escape(limits) << " | "

@@ -344,9 +344,9 @@ TEST_F(CollectorsTest, CapacitySettingsEqualPgSettings) {
   const auto body = Scrape();
   for (const auto& [target, server] : {std::pair<std::string, const PgServer*>{"primary", &cluster.primary()},
                                        std::pair<std::string, const PgServer*>{"standby", &cluster.standby()}}) {
-    for (const std::string name : {"max_connections", "superuser_reserved_connections", "reserved_connections",
-                                   "max_wal_senders", "max_replication_slots", "autovacuum_freeze_max_age",
-                                   "autovacuum_multixact_freeze_max_age"}) {
+    for (const std::string name :
+         {"max_connections", "superuser_reserved_connections", "reserved_connections", "max_wal_senders",
+          "max_replication_slots", "autovacuum_freeze_max_age", "autovacuum_multixact_freeze_max_age"}) {
       const auto rows = server->Query("postgres", "SELECT setting FROM pg_settings WHERE name = '" + name + "'");
       const auto value = Value(body, "pg_settings_" + name, {{"target", target}});
       if (rows.empty()) {

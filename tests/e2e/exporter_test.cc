@@ -97,17 +97,18 @@ TEST_F(ExporterTest, ReadsTargetsAndPasswordFileFromConfig) {
 // What PgpulseScrapeSlow and PgpulseCacheStale compare: the time pgpulse allows a scrape (Prometheus' timeout less a
 // margin), and each cached collector's ttl next to the age of the result it serves.
 TEST_F(ExporterTest, ScrapeAllowanceAndCollectorTtlsAreExported) {
-  const auto config = WriteTempFile("targets:\n  - name: shared-primary\n    dsn: '" + ReportingUri() +
-                                        "'\ncollectors:\n  sequences: {ttl: 90s}\n",
-                                    ".yml");
+  const auto config = WriteTempFile(
+      "targets:\n  - name: shared-primary\n    dsn: '" + ReportingUri() + "'\ncollectors:\n  sequences: {ttl: 90s}\n",
+      ".yml");
   ExporterProcess exporter({"--config.file=" + config});
   WaitForPgUp(exporter, "shared-primary", 1, 10s);
   const std::map<std::string, std::string> sequences = {{"target", "shared-primary"}, {"collector", "sequences"}};
   auto body = exporter.Get("/metrics", {{"X-Prometheus-Scrape-Timeout-Seconds", "3"}}).body;
   EXPECT_EQ(MetricValue(body, "pgpulse_scrape_timeout_seconds", {}), 2.5) << "3 s less a 0.5 s margin";
   EXPECT_EQ(MetricValue(body, "pgpulse_collector_ttl_seconds", sequences), 90);
-  EXPECT_EQ(MetricValue(body, "pgpulse_collector_ttl_seconds", {{"target", "shared-primary"}, {"collector", "database"}}),
-            300);
+  EXPECT_EQ(
+      MetricValue(body, "pgpulse_collector_ttl_seconds", {{"target", "shared-primary"}, {"collector", "database"}}),
+      300);
   EXPECT_FALSE(
       MetricValue(body, "pgpulse_collector_ttl_seconds", {{"target", "shared-primary"}, {"collector", "postmaster"}}))
       << "a collector without a cache has no ttl";

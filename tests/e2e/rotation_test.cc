@@ -65,10 +65,11 @@ class RotationTest : public ::testing::Test {
   // The role's sessions, for a failure message.
   std::string Sessions(const std::string& role) {
     std::string out;
-    for (const auto& row : cluster.primary().Query(
-             "postgres", "SELECT pid || ' ' || datname || ' ' || application_name || ' ' || "
-                         "extract(epoch FROM backend_start) FROM pg_stat_activity WHERE usename = " +
-                             QuoteSqlLiteral(role))) {
+    for (const auto& row :
+         cluster.primary().Query("postgres",
+                                 "SELECT pid || ' ' || datname || ' ' || application_name || ' ' || "
+                                 "extract(epoch FROM backend_start) FROM pg_stat_activity WHERE usename = " +
+                                     QuoteSqlLiteral(role))) {
       out += "\n  " + row.at(0).value_or("");
     }
     return out;
@@ -244,10 +245,9 @@ TEST_F(RotationTest, OldPasswordStillInUseShowsButPgpulsesOwnSessionsDoNot) {
   CreateRole("rot_old_use", old_password);
   const auto password_file = WriteTempFile(old_password + "\n");
   // One service database and spare connections: the database connection stays open between visits.
-  ExporterProcess exporter({"--config.file=" +
-                            Config("rot_old_use", "    password_file: " + password_file +
-                                                      "\n    databases: {include: [cafe]}\n"
-                                                      "collectors:\n  sequences: {ttl: 1s}\n")});
+  ExporterProcess exporter({"--config.file=" + Config("rot_old_use", "    password_file: " + password_file +
+                                                                         "\n    databases: {include: [cafe]}\n"
+                                                                         "collectors:\n  sequences: {ttl: 1s}\n")});
   auto body = exporter.Poll(Is("pg_up", {}, 1), 10s);
   ASSERT_EQ(Value(body, "pg_up"), 1) << exporter.process().Output();
   const auto pgpulse_in_cafe = [&] {
@@ -280,7 +280,8 @@ TEST_F(RotationTest, OldPasswordStillInUseShowsButPgpulsesOwnSessionsDoNot) {
       15s);
   const double changed = Value(body, "pgpulse_credential_last_change_timestamp_seconds");
   ASSERT_GT(changed, other_start) << exporter.process().Output();
-  ASSERT_GE(std::stod(*pgpulse_in_cafe().at(0).at(0)), changed - 1) << "pgpulse's database connection kept the old login";
+  ASSERT_GE(std::stod(*pgpulse_in_cafe().at(0).at(0)), changed - 1)
+      << "pgpulse's database connection kept the old login";
   // Cluster collectors run before the database visits of the same refresh: the next scrape sees the new login.
   body = exporter.Get("/metrics").body;
   EXPECT_EQ(Value(body, "pg_up"), 1) << "the target connection stays through the change";

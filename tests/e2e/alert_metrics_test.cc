@@ -338,20 +338,6 @@ TEST(PromqlMetricNamesTest, FindsSqlFencesWithTheirLines) {
 // ---------------------------------------------------------------------------------------------------------------
 // Against the servers.
 
-// Polls `sql` (one boolean) every 100 ms until it is true (CollectorsTest::WaitUntil, for code outside the fixture).
-bool PollUntilTrue(const PgServer& server, const std::string& db, const std::string& sql,
-                   std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  do {
-    try {
-      if (server.QueryValue(db, sql) == "t") return true;
-    } catch (const std::runtime_error&) {
-    }
-    std::this_thread::sleep_for(100ms);
-  } while (std::chrono::steady_clock::now() < deadline);
-  return false;
-}
-
 int ServerMajor(const PgServer& server) {
   return std::stoi(server.QueryValue("postgres", "SHOW server_version_num")) / 10000;
 }
@@ -391,7 +377,7 @@ class AlertConditions {
     {
       SystemSetting naptime(primary, "autovacuum_naptime", "1s");
       primary.Exec("cafe", "DELETE FROM alert_autovacuumed");
-      autovacuumed_ = PollUntilTrue(
+      autovacuumed_ = WaitUntil(
           primary, "cafe",
           "SELECT last_autovacuum IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'alert_autovacuumed'", 90s);
     }
@@ -401,31 +387,14 @@ class AlertConditions {
                  "SET client_min_messages = warning; CREATE TABLE IF NOT EXISTS replication_probe (n bigint);"
                  "INSERT INTO replication_probe VALUES (0)");
     primary.Exec("postgres", "SELECT pg_switch_wal()");
-    archived_ =
-        PollUntilTrue(primary, "postgres", "SELECT archived_count > " + archived + " FROM pg_stat_archiver", 30s);
+    archived_ = WaitUntil(primary, "postgres", "SELECT archived_count > " + archived + " FROM pg_stat_archiver", 30s);
 
     idle_in_transaction_ =
         std::make_unique<HeldSession>(primary.Dsn(PgCluster::kAppUser, cluster_.app_password(), "cafe"));
     idle_in_transaction_->Exec("BEGIN; SELECT 1");
 
     // The fixture's exporter sets every cached collector's ttl to 0 s; this one keeps the collectors' own.
-    const auto config = WriteTempFile(
-        "targets:\n"
-        "  - name: primary\n"
-        "    dsn: '" +
-            primary.DsnNoPassword(PgCluster::kReportingUser) +
-            "'\n"
-            "    password_file: " +
-            WriteTempFile(cluster_.reporting_password() + "\n") +
-            "\n"
-            "    storage_limit_bytes: 21474836480\n"
-            "    databases: {exclude: ['/^scratch_/']}\n"
-            "  - name: standby\n"
-            "    dsn: '" +
-            cluster_.standby().Dsn(PgCluster::kReportingUser, cluster_.reporting_password()) +
-            "'\n"
-            "    databases: {exclude: ['/^scratch_/']}\n",
-        ".yml");
+    const auto config = WriteTempFile(PrimaryAndStandbyTargets(cluster_), ".yml");
     default_ttls_ = std::make_unique<ExporterProcess>(std::vector<std::string>{"--config.file=" + config});
   }
 
@@ -453,8 +422,8 @@ class AlertConditions {
     auto& primary = cluster_.primary();
     for (int attempt = 0; attempt < 10; ++attempt) {
       primary.Exec("postgres", "SET synchronous_commit = remote_apply; INSERT INTO replication_probe VALUES (1)");
-      if (PollUntilTrue(primary, "postgres",
-                        "SELECT coalesce(bool_and(replay_lag IS NOT NULL), false) FROM pg_stat_replication", 3s)) {
+      if (WaitUntil(primary, "postgres",
+                    "SELECT coalesce(bool_and(replay_lag IS NOT NULL), false) FROM pg_stat_replication", 3s)) {
         return true;
       }
     }

@@ -118,6 +118,42 @@ inline std::string Describe(const std::map<std::string, std::string>& labels) {
   return text + "}";
 }
 
+// Polls `sql` (one boolean) on `server` until it is true. A failed poll is retried: on a standby, replay may cancel
+// it.
+inline bool WaitUntil(const PgServer& server, const std::string& db, const std::string& sql,
+                      std::chrono::seconds timeout = std::chrono::seconds(30)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  do {
+    try {
+      if (server.QueryValue(db, sql) == "t") return true;
+    } catch (const std::runtime_error&) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  } while (std::chrono::steady_clock::now() < deadline);
+  return false;
+}
+
+// The `targets:` of a config that watches the shared cluster: the primary (password from a file, a storage limit)
+// and the standby, both leaving out the tests' scratch databases; `more_targets` go in between.
+inline std::string PrimaryAndStandbyTargets(PgCluster& cluster, const std::string& more_targets = "") {
+  return "targets:\n"
+         "  - name: primary\n"
+         "    dsn: '" +
+         cluster.primary().DsnNoPassword(PgCluster::kReportingUser) +
+         "'\n"
+         "    password_file: " +
+         WriteTempFile(cluster.reporting_password() + "\n") +
+         "\n"
+         "    storage_limit_bytes: 21474836480\n"
+         "    databases: {exclude: ['/^scratch_/']}\n" +
+         more_targets +
+         "  - name: standby\n"
+         "    dsn: '" +
+         cluster.standby().Dsn(PgCluster::kReportingUser, cluster.reporting_password()) +
+         "'\n"
+         "    databases: {exclude: ['/^scratch_/']}\n";
+}
+
 // One exporter for the suite, watching the primary and the standby as two targets in one config file. Collectors
 // whose TTL would hide a change made by a test are set to ttl 0s.
 class CollectorsTest : public ::testing::Test {
@@ -157,26 +193,12 @@ queries: [{sql: SELECT 1 AS one}]
 metrics: [{column: one, usage: gauge, name: custom_pgcrypto_one, help: Never exported without pgcrypto.}]
 )");
     const auto config = WriteTempFile(
-        "targets:\n"
-        "  - name: primary\n"
-        "    dsn: '" +
-            primary.DsnNoPassword(PgCluster::kReportingUser) +
-            "'\n"
-            "    password_file: " +
-            WriteTempFile(cluster.reporting_password() + "\n") +
-            "\n"
-            "    storage_limit_bytes: 21474836480\n"
-            "    databases: {exclude: ['/^scratch_/']}\n"
-            "  - name: treasury-db\n"
-            "    dsn: '" +
-            primary.Dsn(PgCluster::kReportingUser, cluster.reporting_password(), "treasury") +
-            "'\n"
-            "    databases: {include: [treasury]}\n"
-            "  - name: standby\n"
-            "    dsn: '" +
-            cluster.standby().Dsn(PgCluster::kReportingUser, cluster.reporting_password()) +
-            "'\n"
-            "    databases: {exclude: ['/^scratch_/']}\n"
+        PrimaryAndStandbyTargets(cluster,
+                                 "  - name: treasury-db\n"
+                                 "    dsn: '" +
+                                     primary.Dsn(PgCluster::kReportingUser, cluster.reporting_password(), "treasury") +
+                                     "'\n"
+                                     "    databases: {include: [treasury]}\n") +
             "collectors:\n"
             "  database: {ttl: 0s}\n"
             "  stat_statements: {ttl: 0s}\n"
@@ -311,21 +333,6 @@ metrics: [{column: one, usage: gauge, name: custom_pgcrypto_one, help: Never exp
     }
     ASSERT_TRUE(before && after) << name << Describe(labels) << " turned NULL or non-NULL during the scrape";
     ExpectWithin(value, *before, *after, name + Describe(labels));
-  }
-
-  // Polls `sql` (one boolean) on `server` until it is true. A failed poll is retried: on a standby, replay may cancel
-  // it.
-  static bool WaitUntil(const PgServer& server, const std::string& db, const std::string& sql,
-                        std::chrono::seconds timeout = 30s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    do {
-      try {
-        if (server.QueryValue(db, sql) == "t") return true;
-      } catch (const std::runtime_error&) {
-      }
-      std::this_thread::sleep_for(20ms);
-    } while (std::chrono::steady_clock::now() < deadline);
-    return false;
   }
 
   // Before 15, statistics reach readers through the statistics collector's file, which a reader accepts up to 500 ms

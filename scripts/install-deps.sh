@@ -15,6 +15,7 @@ packages=(
   postgresql-15 postgresql-client-15
   prometheus prometheus-alertmanager prometheus-postgres-exporter
   curl procps util-linux
+  python3   # dashboards/src/generate.py, and the dashboard tests' strict JSON check
 )
 
 sudo=""

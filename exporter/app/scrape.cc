@@ -36,6 +36,8 @@ void WriteTargetMetrics(const target::Target& target, const target::Snapshot& sn
   const auto& credentials = target.credentials();
   out.Counter("pgpulse_auth_failures_total", "Connection attempts the server rejected for their credentials.", labels,
               static_cast<double>(credentials.auth_failures()));
+  out.Counter("pgpulse_logins_total", "Sessions pgpulse opened on the target (logins the server accepted).", labels,
+              static_cast<double>(credentials.logins()));
   for (bool success : {true, false}) {
     auto result = labels;
     result["result"] = success ? "success" : "failure";

@@ -281,6 +281,8 @@ void WriteCollectorStatus(const Collected& collected, const metrics::Labels& tar
     }
     out.Gauge("pgpulse_collector_duration_seconds", "Time the collector's queries took in this refresh.", labels,
               status.duration_seconds);
+    out.Gauge("pgpulse_collector_series", "Samples the collector exported in this refresh, cached ones included.",
+              labels, static_cast<double>(status.series));
     if (status.cache_age_seconds) {
       out.Gauge("pgpulse_collector_cache_age_seconds", "Age of the cached result served for this collector.", labels,
                 *status.cache_age_seconds);

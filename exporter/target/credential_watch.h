@@ -27,6 +27,10 @@ class CredentialWatch {
 
   void CountAuthFailure() { ++auth_failures_; }
   std::uint64_t auth_failures() const { return auth_failures_; }
+  // Logins the server accepted: every session pgpulse opened, on the target's own connection or a database visit's.
+  // Their rate shows connection churn (each login is a backend start and an authentication on the server).
+  void CountLogin() { ++logins_; }
+  std::uint64_t logins() const { return logins_; }
   std::uint64_t reloads(bool success) const { return success ? reloads_ok_ : reloads_failed_; }
   // When the credentials last changed: the newest modification time of their files, or for credentials written
   // into the config or environment, when pgpulse loaded them. Unix seconds.
@@ -43,6 +47,7 @@ class CredentialWatch {
   std::string error_;
   std::string logged_error_;  // a failing source is logged when its error changes, not at every poll
   std::uint64_t auth_failures_ = 0;
+  std::uint64_t logins_ = 0;
   std::uint64_t reloads_ok_ = 0;
   std::uint64_t reloads_failed_ = 0;
   double last_change_seconds_ = 0;

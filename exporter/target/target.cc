@@ -193,6 +193,7 @@ asio::awaitable<void> Target::Connect(Clock::time_point deadline) {
                                  {"retry_in", Seconds(delay)}});
     throw;
   }
+  credentials_.CountLogin();
   backoff_.Reset();
   retry_at_ = {};
   caps_.reset();
@@ -355,6 +356,7 @@ asio::awaitable<void> Target::VisitQueue(DatabaseSlot& slot, std::deque<std::str
         session.check_pg_monitor = false;
         co_await slot.conn.Connect(std::move(params), session,
                                    std::min(deadline, Clock::now() + settings_.connect_timeout));
+        credentials_.CountLogin();
         slot.database = database;
         slot.credentials_generation = credentials_generation_;
       }

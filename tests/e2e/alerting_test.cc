@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "tests/e2e/held_session.h"
+#include "tests/e2e/prometheus_service.h"
 #include "tests/harness/exporter_process.h"
 #include "tests/harness/http_client.h"
 #include "tests/harness/libpq_client.h"
@@ -52,7 +53,6 @@ using Labels = std::map<std::string, std::string>;
 
 constexpr const char* kAmtool = "/usr/bin/amtool";
 constexpr const char* kAlertmanager = "/usr/bin/prometheus-alertmanager";
-constexpr const char* kPrometheus = "/usr/bin/prometheus";
 // How the live copy shortens every alert's `for:` (see the comment at the top).
 constexpr const char* kShortFor = "3s";
 // Generous: an alert takes about 5 s (scrape, `for: 3s`, evaluation, group_wait) on an idle machine.
@@ -63,10 +63,6 @@ const fs::path& AlertsDir() {
   return dir;
 }
 std::string ExampleConfig() { return (AlertsDir() / "alertmanager.example.yml").string(); }
-
-std::string Tail(const std::string& text, size_t chars = 6000) {
-  return text.size() <= chars ? text : "[...]" + text.substr(text.size() - chars);
-}
 
 // Runs `undo` when the scope ends, also after a failed assertion, so one test's change does not leak into the next.
 class Undo {
@@ -218,38 +214,6 @@ class WebhookReceiver {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Prometheus and Alertmanager
-
-// A server program on a free loopback port: `argv(port)` builds its command line. Ready once GET `ready_path` answers
-// 200 from our child; a port taken meanwhile by someone else means another try on a new port.
-struct Service {
-  std::unique_ptr<ChildProcess> process;
-  uint16_t port = 0;
-};
-
-Service StartService(const std::function<std::vector<std::string>(uint16_t)>& argv, const std::string& ready_path) {
-  for (int attempt = 1;; ++attempt) {
-    Service service;
-    service.port = FreePort();
-    service.process = std::make_unique<ChildProcess>(argv(service.port));
-    const auto deadline = Clock::now() + 30s;
-    while (true) {
-      if (!service.process->Running()) {
-        const auto output = service.process->Output();
-        if (output.find("address already in use") != std::string::npos && attempt < 5) break;
-        throw std::runtime_error(JoinArgv(service.process->argv()) + " exited:\n" + Tail(output));
-      }
-      if (HttpGet(service.port, ready_path, {}, 1s).status == 200 &&
-          ProcessListensOn(service.process->pid(), service.port)) {
-        return service;
-      }
-      if (Clock::now() >= deadline) {
-        throw std::runtime_error(JoinArgv(service.process->argv()) + " was not ready within 30 s:\n" +
-                                 Tail(service.process->Output()));
-      }
-      std::this_thread::sleep_for(100ms);
-    }
-  }
-}
 
 Service StartAlertmanager(const std::string& config_path, const std::string& storage_dir) {
   return StartService(
@@ -471,13 +435,7 @@ class AlertingLiveTest : public ::testing::Test {
                   "  - job_name: pgpulse\n"
                   "    static_configs: [{targets: ['127.0.0.1:" +
                   std::to_string(exporter_->port()) + "']}]\n");
-    prometheus_ = new Service(StartService(
-        [](uint16_t port) {
-          return std::vector<std::string>{kPrometheus, "--config.file=" + dir_->path() + "/prometheus.yml",
-                                          "--storage.tsdb.path=" + dir_->path() + "/tsdb",
-                                          "--web.listen-address=127.0.0.1:" + std::to_string(port)};
-        },
-        "/-/ready"));
+    prometheus_ = new Service(StartPrometheus(dir_->path() + "/prometheus.yml", dir_->path() + "/tsdb"));
     // Prometheus has both targets' pg_up = 1, so the rules see a healthy baseline before a test breaks something.
     const auto deadline = Clock::now() + 30s;
     std::string last;

@@ -133,8 +133,9 @@ inline bool WaitUntil(const PgServer& server, const std::string& db, const std::
   return false;
 }
 
-// The `targets:` of a config that watches the shared cluster: the primary (password from a file, a storage limit)
-// and the standby, both leaving out the tests' scratch databases; `more_targets` go in between.
+// The `targets:` of a config that watches the shared cluster, both labelled cluster="shared": the primary (password
+// from a file, a storage limit) and the standby, both leaving out the tests' scratch databases; `more_targets` go in
+// between.
 inline std::string PrimaryAndStandbyTargets(PgCluster& cluster, const std::string& more_targets = "") {
   return "targets:\n"
          "  - name: primary\n"
@@ -145,12 +146,14 @@ inline std::string PrimaryAndStandbyTargets(PgCluster& cluster, const std::strin
          WriteTempFile(cluster.reporting_password() + "\n") +
          "\n"
          "    storage_limit_bytes: 21474836480\n"
+         "    labels: {cluster: shared}\n"
          "    databases: {exclude: ['/^scratch_/']}\n" +
          more_targets +
          "  - name: standby\n"
          "    dsn: '" +
          cluster.standby().Dsn(PgCluster::kReportingUser, cluster.reporting_password()) +
          "'\n"
+         "    labels: {cluster: shared}\n"
          "    databases: {exclude: ['/^scratch_/']}\n";
 }
 

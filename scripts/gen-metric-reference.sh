@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates the metric reference in README.md from collectors/*.yaml (through the built binary), between the
-# markers. A unit test fails when the README and the YAML disagree.
+# Regenerates the metric reference in docs/metrics.md from collectors/*.yaml (through the built binary), between the
+# markers. A unit test fails when docs/metrics.md and the YAML disagree.
 # Usage: scripts/gen-metric-reference.sh [build-dir]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,6 @@ awk -v ref="$reference" '
   /^<!-- metric-reference:end -->$/ { skipping = 0 }
   !skipping { print }
   /^<!-- metric-reference:begin -->$/ { while ((getline line < ref) > 0) print line; skipping = 1 }
-' README.md >README.md.new
-mv README.md.new README.md
-echo "README.md: metric reference updated"
+' docs/metrics.md >docs/metrics.md.new
+mv docs/metrics.md.new docs/metrics.md
+echo "docs/metrics.md: metric reference updated"

@@ -56,17 +56,23 @@ std::string HelpText() {
 A Prometheus exporter and health monitor for PostgreSQL.
 
 Flags:
-  --config.file=FILE          YAML config with targets: (see README). Without it, or when it names no
-                              targets, DATA_SOURCE_NAME or DATA_SOURCE_URI (+ _USER/_PASS[_FILE]) are used.
+  --config.file=FILE          YAML config with targets: (see docs/configuration.md). Without it, or when it names
+                              no targets, DATA_SOURCE_NAME or DATA_SOURCE_URI (+ _USER/_PASS[_FILE]) are used.
   --web.listen-address=ADDR   where to serve HTTP (default ":9187")
   --web.telemetry-path=PATH   path of the metrics page (default "/metrics")
   --log.level=LEVEL           debug, info, warn, error (default "info")
   --log.format=FORMAT         logfmt or json (default "logfmt")
   --metric-reference          print the built-in collectors' metrics as a Markdown table and exit
   --version                   print the version and exit
-  --help                      print this help and exit
+  --help, -h                  print this help and exit
 
-Endpoints: /metrics (all targets), /healthz (process alive), /readyz (config loaded, every target tried once).
+Endpoints:
+  /metrics                    every target (the path --web.telemetry-path sets)
+  /probe?target=NAME          one target, by its name in the config
+  /healthz                    200 while the process runs
+  /readyz                     200 once the config is loaded and every target was tried once, else 503
+  /                           status page: each target, its state, role, version and last error
+  POST /-/reload              re-read the config and apply it, as SIGHUP does
 )";
 }
 

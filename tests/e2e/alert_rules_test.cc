@@ -1,6 +1,6 @@
 // The shipped alert rules in alerts/: promtool accepts and unit-tests them, every alert keeps the house rules (name,
 // severity, annotations, a runbook with its four sections, a test where it fires and one where it stays quiet), every
-// threshold is defined once and used, and the README's alert table is generated from the files.
+// threshold is defined once and used, and docs/alerts.md's alert table is generated from the files.
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
@@ -32,7 +32,7 @@ const fs::path& AlertsDir() {
   return dir;
 }
 
-// The rule files by theme, in the order the README lists them; thresholds and recording rules come first.
+// The rule files by theme, in the order docs/alerts.md lists them; thresholds and recording rules come first.
 const std::vector<std::string>& ThemeFiles() {
   static const std::vector<std::string> files = {"availability.yml", "rotation.yml",    "capacity.yml",
                                                  "replication.yml",  "performance.yml", "pgpulse.yml"};
@@ -300,7 +300,7 @@ TEST(AlertRulesTest, ThresholdsAreDefinedOnceAndEachIsUsed) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// README
+// docs/alerts.md
 
 std::string Escape(std::string text) {
   for (std::size_t at = 0; (at = text.find('|', at)) != std::string::npos; at += 2) text.replace(at, 1, "\\|");
@@ -322,7 +322,7 @@ std::string AlertTable() {
         limits += (limits.empty() ? "" : "<br>") + std::string("`") + name.substr(18) +
                   "` = " + (it == thresholds.end() ? "?" : it->second.value);
       }
-      out << "| [`" << alert.name << "`](alerts/runbooks/" << alert.name << ".md) | " << alert.labels.at("severity")
+      out << "| [`" << alert.name << "`](../alerts/runbooks/" << alert.name << ".md) | " << alert.labels.at("severity")
           << " | " << (alert.for_duration.empty() ? "" : alert.for_duration) << " | " << Escape(limits) << " | "
           << Escape(alert.annotations.at("summary")) << " |\n";
     }
@@ -338,23 +338,23 @@ std::string AlertTable() {
   return out.str();
 }
 
-// PGPULSE_WRITE_ALERT_TABLE=1 rewrites the README instead (scripts/gen-alert-reference.sh).
-TEST(AlertRulesTest, ReadmeAlertTableIsCurrent) {
-  const auto readme_path = SourceDir() / "README.md";
-  auto readme = ReadText(readme_path);
+// PGPULSE_WRITE_ALERT_TABLE=1 rewrites docs/alerts.md instead (scripts/gen-alert-reference.sh).
+TEST(AlertRulesTest, DocsAlertTableIsCurrent) {
+  const auto doc_path = SourceDir() / "docs" / "alerts.md";
+  auto doc = ReadText(doc_path);
   const std::string begin = "<!-- alert-reference:begin -->\n", end = "<!-- alert-reference:end -->";
-  const auto from = readme.find(begin);
-  const auto to = readme.find(end);
-  ASSERT_NE(from, std::string::npos) << "README.md lacks " << begin;
-  ASSERT_NE(to, std::string::npos) << "README.md lacks " << end;
-  const auto current = readme.substr(from + begin.size(), to - from - begin.size());
+  const auto from = doc.find(begin);
+  const auto to = doc.find(end);
+  ASSERT_NE(from, std::string::npos) << "docs/alerts.md lacks " << begin;
+  ASSERT_NE(to, std::string::npos) << "docs/alerts.md lacks " << end;
+  const auto current = doc.substr(from + begin.size(), to - from - begin.size());
   const auto wanted = AlertTable();
   if (const char* write = std::getenv("PGPULSE_WRITE_ALERT_TABLE"); write && std::string(write) == "1") {
-    readme.replace(from + begin.size(), to - from - begin.size(), wanted);
-    std::ofstream(readme_path) << readme;
+    doc.replace(from + begin.size(), to - from - begin.size(), wanted);
+    std::ofstream(doc_path) << doc;
     return;
   }
-  EXPECT_EQ(current, wanted) << "README.md's alert table is out of date: run scripts/gen-alert-reference.sh";
+  EXPECT_EQ(current, wanted) << "docs/alerts.md's alert table is out of date: run scripts/gen-alert-reference.sh";
 }
 
 }  // namespace

@@ -31,13 +31,13 @@ std::string Where(const Dashboard& dashboard, const DashboardPanel& panel) {
   return "dashboards/" + dashboard.file + ", panel \"" + panel.title + "\"";
 }
 
-// Each metric's type from the README's metric reference (the collectors' series); pgpulse's own series outside it
+// Each metric's type from docs/metrics.md's metric reference (the collectors' series); pgpulse's own series outside it
 // follow the naming convention (a counter ends in _total).
 std::map<std::string, std::string> MetricTypes() {
   std::map<std::string, std::string> types;
-  std::istringstream readme(ReadFile(std::string(PGPULSE_SOURCE_DIR) + "/README.md"));
+  std::istringstream reference(ReadFile(std::string(PGPULSE_SOURCE_DIR) + "/docs/metrics.md"));
   static const std::regex row(R"(^\| `([a-z_:][a-z0-9_:]*)` \| (counter|gauge|histogram|summary|untyped) \|)");
-  for (std::string line; std::getline(readme, line);) {
+  for (std::string line; std::getline(reference, line);) {
     std::smatch match;
     if (std::regex_search(line, match, row)) types[match[1].str()] = match[2].str();
   }
@@ -192,7 +192,7 @@ TEST(DashboardsTest, EveryPanelHasAUnitAndADescription) {
 
 TEST(DashboardsTest, RatesUseRateIntervalAndReadOnlyCounters) {
   const auto types = MetricTypes();
-  ASSERT_GT(types.size(), 100u) << "the README's metric reference was not found";
+  ASSERT_GT(types.size(), 100u) << "docs/metrics.md's metric reference was not found";
   const auto rules = LoadRules();
   for (const auto& dashboard : Dashboards()) {
     for (const auto& panel : dashboard.panels) {
@@ -281,11 +281,11 @@ TEST(DashboardsTest, ProvisioningFilesPointGrafanaAtTheDashboards) {
       << path;
 }
 
-TEST(DashboardsTest, ReadmeListsEveryDashboard) {
-  const auto readme = ReadFile(std::string(PGPULSE_SOURCE_DIR) + "/README.md");
+TEST(DashboardsTest, DocsListEveryDashboard) {
+  const auto docs = ReadFile(std::string(PGPULSE_SOURCE_DIR) + "/docs/dashboards.md");
   for (const auto& dashboard : Dashboards()) {
-    EXPECT_NE(readme.find("`dashboards/" + dashboard.file + "`"), std::string::npos)
-        << "README.md does not list dashboards/" << dashboard.file;
+    EXPECT_NE(docs.find("`dashboards/" + dashboard.file + "`"), std::string::npos)
+        << "docs/dashboards.md does not list dashboards/" << dashboard.file;
   }
 }
 

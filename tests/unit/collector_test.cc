@@ -463,8 +463,8 @@ TEST(CheckTargetLabels, RejectsClashesWithCollectorLabels) {
 namespace pgpulse::collector {
 namespace {
 
-TEST(MetricReference, ReadmeMatchesTheCollectorFiles) {
-  std::ifstream in(std::string(PGPULSE_SOURCE_DIR) + "/README.md");
+TEST(MetricReference, DocsMatchTheCollectorFiles) {
+  std::ifstream in(std::string(PGPULSE_SOURCE_DIR) + "/docs/metrics.md");
   std::stringstream text;
   text << in.rdbuf();
   const std::string readme = text.str();
@@ -473,7 +473,7 @@ TEST(MetricReference, ReadmeMatchesTheCollectorFiles) {
   ASSERT_NE(start, std::string::npos);
   ASSERT_NE(stop, std::string::npos);
   EXPECT_EQ(readme.substr(start + begin.size(), stop - start - begin.size()), RenderMetricReference(LoadCollectors({})))
-      << "README.md is out of date: run scripts/gen-metric-reference.sh";
+      << "docs/metrics.md is out of date: run scripts/gen-metric-reference.sh";
 }
 
 TEST(MetricReference, ListsEveryMetricWithItsCollector) {

@@ -1,14 +1,13 @@
 #include "exporter/config/dsn.h"
 
-#include <libpq-fe.h>
-
 #include <algorithm>
 #include <array>
 #include <cstring>
-#include <memory>
 #include <stdexcept>
 #include <utility>
 #include <vector>
+
+#include "exporter/pg/conninfo.h"
 
 namespace pgpulse::config {
 namespace {
@@ -20,16 +19,6 @@ constexpr const char* kUnparseableError =
 constexpr const char* kStrayAtError =
     "invalid DSN: the URI has an '@' after its user name and password, so libpq would read part of them as host, "
     "port or database name; percent-encode '/' (%2F) and '@' (%40) in the user name and password";
-
-using Options = std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)>;
-
-// libpq's parse, or null. Its error text is dropped unread: it quotes the input, which may be the password.
-Options ParseWithLibpq(const std::string& dsn) {
-  char* error = nullptr;
-  Options options(PQconninfoParse(dsn.c_str(), &error), &PQconninfoFree);
-  PQfreemem(error);
-  return options;
-}
 
 // libpq's URI prefixes, compared as libpq does: case-sensitive, at the very start.
 std::size_t UriPrefixLength(const std::string& dsn) {
@@ -49,12 +38,6 @@ bool UserInfoCutShort(const std::string& dsn) {
   netloc = netloc != std::string::npos && dsn[netloc] == '@' ? netloc + 1 : start;
   const auto query = dsn.find('?', netloc);
   return dsn.find('@', netloc) < query;
-}
-
-// libpq flags secret keywords with dispchar "*"; the names are listed too, in case a libpq marks one differently.
-bool IsSecret(const PQconninfoOption& option) {
-  return (option.dispchar != nullptr && std::strchr(option.dispchar, '*') != nullptr) ||
-         std::strcmp(option.keyword, "password") == 0 || std::strcmp(option.keyword, "sslpassword") == 0;
 }
 
 // A value as libpq's key=value syntax reads it back: bare when it can be, else single-quoted with ' and \ escaped.
@@ -82,23 +65,20 @@ int DisplayRank(const std::string& keyword) {
 
 pg::ConnParams ParseDsn(const std::string& dsn) {
   if (UserInfoCutShort(dsn)) throw std::invalid_argument(kStrayAtError);
-  const auto options = ParseWithLibpq(dsn);
+  const auto options = pg::ParseConnInfo(dsn);
   if (!options) throw std::invalid_argument(kUnparseableError);
   pg::ConnParams params;
-  for (auto* option = options.get(); option->keyword != nullptr; ++option) {
-    if (option->val != nullptr) params[option->keyword] = option->val;
-  }
+  for (const auto& option : *options) params[option.keyword] = option.value;
   return params;
 }
 
 std::string RedactDsn(const std::string& dsn) {
   if (UserInfoCutShort(dsn)) return kUnparseable;
-  const auto options = ParseWithLibpq(dsn);
+  const auto options = pg::ParseConnInfo(dsn);
   if (!options) return kUnparseable;
   std::vector<std::pair<std::string, std::string>> shown;
-  for (auto* option = options.get(); option->keyword != nullptr; ++option) {
-    if (option->val == nullptr) continue;
-    shown.emplace_back(option->keyword, IsSecret(*option) ? std::string(kMask) : QuoteValue(option->val));
+  for (const auto& option : *options) {
+    shown.emplace_back(option.keyword, option.secret ? std::string(kMask) : QuoteValue(option.value));
   }
   std::stable_sort(shown.begin(), shown.end(),
                    [](const auto& a, const auto& b) { return DisplayRank(a.first) < DisplayRank(b.first); });

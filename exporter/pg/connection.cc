@@ -1,5 +1,7 @@
 #include "exporter/pg/connection.h"
 
+#include <libpq-fe.h>
+
 #include <memory>
 
 #include "exporter/pg/resolve.h"

@@ -1,7 +1,5 @@
 #pragma once
 
-#include <libpq-fe.h>
-
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -13,6 +11,9 @@
 #include "exporter/async/deadline.h"
 #include "exporter/pg/conn_params.h"
 #include "exporter/pg/error.h"
+
+// libpq's connection handle (PGconn), declared here so that libpq's header stays inside exporter/pg/.
+struct pg_conn;
 
 namespace pgpulse::pg {
 
@@ -85,7 +86,7 @@ class Connection {
 
   boost::asio::any_io_executor executor_;
   boost::asio::posix::stream_descriptor socket_;
-  PGconn* conn_ = nullptr;
+  pg_conn* conn_ = nullptr;
   SessionInfo session_;
   std::vector<std::string> secrets_;  // this connection's password values, masked in every libpq message
 };

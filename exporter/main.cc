@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (flags.show_metric_reference) {
-    // Built-in collectors only: the README's reference is generated from this output.
+    // Built-in collectors only: docs/metrics.md is generated from this output.
     std::cout << collector::RenderMetricReference(collector::LoadCollectors({}));
     return 0;
   }

@@ -102,7 +102,10 @@ fi
 echo
 curl -fs "http://127.0.0.1:$exporter_port/metrics" | grep -E '^(pg_up|pg_static|pgpulse_build_info)'
 if $once; then
-  curl -fs "http://127.0.0.1:$exporter_port/metrics" | grep -q '^pg_up{env="demo",target="demo"} 1$'
+  # The body is read whole first: `curl | grep -q` fails under pipefail when grep stops reading at its match and
+  # curl, still writing, gets a broken pipe (exit 23).
+  body=$(curl -fs "http://127.0.0.1:$exporter_port/metrics")
+  grep -q '^pg_up{env="demo",target="demo"} 1$' <<<"$body"
   exit
 fi
 echo

@@ -30,7 +30,14 @@ for major in "${majors[@]}"; do
   # Fetch first, so that a download problem reads as one, not as a failed suite.
   bash scripts/pg-versions.sh bindir "$major" >/dev/null
   [ "$major" = 15 ] && continue
-  run "$major" collectors "$build/tests/e2e_tests" --gtest_filter='CollectorsTest.*'
+  if [ "$major" = "$oldest" ] || [ "$major" = "$newest" ]; then
+    run "$major" collectors "$build/tests/e2e_tests" --gtest_filter='CollectorsTest.*'
+  else
+    # The dashboards' live test (about 40 s) runs on the oldest, on Debian's 15 (ctest) and on the newest only, to
+    # keep CI under 30 minutes; the majors in between are not checked for it.
+    run "$major" collectors "$build/tests/e2e_tests" \
+      --gtest_filter='CollectorsTest.*:-CollectorsTest.DashboardPanelsShowLiveData'
+  fi
   if [ "$major" = "$oldest" ] || [ "$major" = "$newest" ]; then
     run "$major" pg "$build/tests/pg_tests"
     run "$major" rotation-tenant "$build/tests/e2e_tests" --gtest_filter='RotationTest.*:TenantTest.*'

@@ -1,8 +1,8 @@
-// The dashboards against live data, on every PostgreSQL major of the matrix (scripts/test-matrix.sh runs
-// CollectorsTest.*): a real Prometheus loads alerts/ and scrapes pgpulse watching the shared primary and standby with
-// their service databases and pgbench traffic. Every metric a panel or a variable reads is one pgpulse exports there,
-// and every query of every panel, with the variables filled as Grafana fills them from live label values, returns
-// data through Prometheus' HTTP API: a blank panel always means a fault.
+// The dashboards against live data, on PostgreSQL 15 and the matrix's oldest and newest majors (ctest, and
+// scripts/test-matrix.sh): a real Prometheus loads alerts/ and scrapes pgpulse watching the shared primary and standby
+// with their service databases and pgbench traffic. Every metric a panel or a variable reads is one pgpulse exports
+// there, and every query of every panel, with the variables filled as Grafana fills them from live label values,
+// returns data through Prometheus' HTTP API: a blank panel always means a fault.
 //
 // PGPULSE_DASHBOARD=<name> checks only dashboards/<name>.json (while writing one).
 #include <yaml-cpp/yaml.h>

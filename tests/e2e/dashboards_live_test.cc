@@ -294,10 +294,17 @@ TEST_F(CollectorsTest, DashboardPanelsShowLiveData) {
   // A panel of the top statements draws them, the "other" remainder and the database total: the first two add up to
   // the third (at one instant, over all selected targets), so nothing is hidden between them.
   size_t add_ups = 0;
+  // The statements collectors cache for 30 s at their defaults: wait until Prometheus has seen them move.
+  EXPECT_TRUE(WaitUntilTrue(
+      [&] {
+        return prometheus.NoData("sum(increase(pg_stat_statements_database_calls_total[10m])) > 0", true).empty();
+      },
+      90s))
+      << "the statements' database totals never moved";
   for (const auto& dashboard : dashboards) {
     auto values = FillFromLiveLabels(dashboard, prometheus);
-    // Over everything Prometheus has scraped: at the collectors' default ttls the statements counters can stand still
-    // for longer than the panels' 1 m rate window, and a sum of zeros adds up trivially.
+    // Over everything Prometheus has scraped: at the collectors' default ttls the statements counters stand still
+    // between refreshes, and a sum of zeros adds up trivially.
     values["__rate_interval"] = "10m";
     for (const auto& panel : dashboard.panels) {
       const DashboardQuery *top = nullptr, *other = nullptr, *total = nullptr;

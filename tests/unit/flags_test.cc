@@ -2,11 +2,12 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <string>
+
+#include "tests/harness/process.h"
 
 namespace pgpulse::cli {
 namespace {
@@ -51,12 +52,7 @@ TEST(ParseFlags, VersionAndHelp) {
 // --help against the docs: every endpoint of the README's endpoints table and every flag of docs/configuration.md's
 // flag table is in --help, and every endpoint and flag --help lists is in the docs.
 
-std::string ReadDoc(const std::string& path) {
-  std::ifstream in(std::string(PGPULSE_SOURCE_DIR) + "/" + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+std::string ReadDoc(const std::string& path) { return testing::ReadFile(std::string(PGPULSE_SOURCE_DIR) + "/" + path); }
 
 // The rows of the Markdown table whose header line is `header`, up to the first line that is not a row.
 std::vector<std::string> TableRows(const std::string& doc, const std::string& header) {

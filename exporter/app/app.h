@@ -13,7 +13,7 @@
 #include "exporter/collector/runner.h"
 #include "exporter/config/config.h"
 #include "exporter/http/server.h"
-#include "exporter/target/target.h"
+#include "exporter/targets/target.h"
 
 namespace pgpulse::app {
 

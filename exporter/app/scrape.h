@@ -7,7 +7,7 @@
 
 #include "exporter/async/deadline.h"
 #include "exporter/metrics/exposition.h"
-#include "exporter/target/target.h"
+#include "exporter/targets/target.h"
 
 namespace pgpulse::app {
 

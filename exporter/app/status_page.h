@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "exporter/target/target.h"
+#include "exporter/targets/target.h"
 
 namespace pgpulse::app {
 

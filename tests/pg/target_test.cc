@@ -1,5 +1,5 @@
 // A target's refresh against a real PostgreSQL: honest pg_up, recovery after a restart, backoff, singleflight.
-#include "exporter/target/target.h"
+#include "exporter/targets/target.h"
 
 #include <gtest/gtest.h>
 

@@ -10,7 +10,7 @@
 #include "exporter/collector/runner.h"
 #include "exporter/config/dsn.h"
 #include "exporter/config/json_object.h"
-#include "exporter/target/credential_watch.h"
+#include "exporter/targets/credential_watch.h"
 #include "tests/harness/process.h"
 #include "tests/unit/error_of.h"
 

@@ -5,8 +5,8 @@
 #include "exporter/app/status_page.h"
 #include "exporter/metrics/exposition.h"
 #include "exporter/pg/conn_params.h"
-#include "exporter/target/backoff.h"
-#include "exporter/target/target.h"
+#include "exporter/targets/backoff.h"
+#include "exporter/targets/target.h"
 
 namespace pgpulse {
 namespace {

@@ -1,4 +1,4 @@
-#include "exporter/target/backoff.h"
+#include "exporter/targets/backoff.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "exporter/target/target.h"
+#include "exporter/targets/target.h"
 
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>

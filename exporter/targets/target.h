@@ -13,8 +13,8 @@
 #include "exporter/collector/runner.h"
 #include "exporter/config/config.h"
 #include "exporter/pg/connection.h"
-#include "exporter/target/backoff.h"
-#include "exporter/target/credential_watch.h"
+#include "exporter/targets/backoff.h"
+#include "exporter/targets/credential_watch.h"
 
 namespace pgpulse::target {
 

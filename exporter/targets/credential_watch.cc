@@ -1,4 +1,4 @@
-#include "exporter/target/credential_watch.h"
+#include "exporter/targets/credential_watch.h"
 
 #include <algorithm>
 #include <chrono>

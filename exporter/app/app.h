@@ -10,7 +10,7 @@
 #include "exporter/app/configuration.h"
 #include "exporter/app/scrape.h"
 #include "exporter/cli/flags.h"
-#include "exporter/collector/runner.h"
+#include "exporter/collector/collector_cache.h"
 #include "exporter/config/config.h"
 #include "exporter/http/server.h"
 #include "exporter/targets/target.h"

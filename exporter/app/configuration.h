@@ -4,7 +4,7 @@
 #include <optional>
 #include <string>
 
-#include "exporter/collector/runner.h"
+#include "exporter/collector/collector_set.h"
 #include "exporter/config/config.h"
 
 namespace pgpulse::app {

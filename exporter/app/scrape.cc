@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "exporter/metrics/names.h"
 #include "pgpulse/version.h"
 
 namespace pgpulse::app {
@@ -29,8 +30,9 @@ std::chrono::milliseconds ScrapeBudget(const std::map<std::string, std::string>&
 
 void WriteTargetMetrics(const target::Target& target, const target::Snapshot& snapshot, metrics::Exposition& out) {
   metrics::Labels labels = target.config().labels;
-  labels["target"] = target.name();
-  out.Gauge("pg_up", "Whether the connection used for this scrape worked (1) or not (0).", labels, snapshot.up ? 1 : 0);
+  labels[metrics::own::kTargetLabel] = target.name();
+  out.Gauge(metrics::own::kUp, "Whether the connection used for this scrape worked (1) or not (0).", labels,
+            snapshot.up ? 1 : 0);
   out.Gauge("pgpulse_scrape_duration_seconds", "Time this scrape spent on the target.", labels,
             snapshot.duration_seconds);
   const auto& credentials = target.credentials();
@@ -40,7 +42,7 @@ void WriteTargetMetrics(const target::Target& target, const target::Snapshot& sn
               static_cast<double>(credentials.logins()));
   for (bool success : {true, false}) {
     auto result = labels;
-    result["result"] = success ? "success" : "failure";
+    result[metrics::own::kResultLabel] = success ? "success" : "failure";
     out.Counter("pgpulse_credential_reloads_total",
                 "Times the credentials were read again (a file changed, a login failed, a reload), by outcome.", result,
                 static_cast<double>(credentials.reloads(success)));
@@ -51,26 +53,26 @@ void WriteTargetMetrics(const target::Target& target, const target::Snapshot& sn
               credentials.last_change_seconds());
   }
   if (target.config().storage_limit_bytes) {
-    out.Gauge("pg_target_storage_limit_bytes", "Storage the target's volume holds, from the pgpulse config.", labels,
+    out.Gauge(metrics::own::kStorageLimitBytes, "Storage the target's volume holds, from the pgpulse config.", labels,
               static_cast<double>(*target.config().storage_limit_bytes));
   }
   collector::WriteCollectorStatus(snapshot.collected, labels, out);
   if (snapshot.up) {
     auto role = labels;
-    role["rolname"] = snapshot.role;
-    role["superuser"] = snapshot.superuser ? "true" : "false";
-    role["pg_monitor"] = snapshot.pg_monitor ? "true" : "false";
-    role["superuser_via"] = snapshot.superuser_roles;
-    role["managed_admin"] = snapshot.managed_admin_roles;
+    role[metrics::own::kRoleLabel] = snapshot.role;
+    role[metrics::own::kSuperuserLabel] = snapshot.superuser ? "true" : "false";
+    role[metrics::own::kPgMonitorLabel] = snapshot.pg_monitor ? "true" : "false";
+    role[metrics::own::kSuperuserViaLabel] = snapshot.superuser_roles;
+    role[metrics::own::kManagedAdminLabel] = snapshot.managed_admin_roles;
     out.Gauge("pgpulse_target_role_info",
               "The role pgpulse is logged in as; labels tell whether it is a superuser, which superuser roles and "
               "managed-service administrator roles it is a member of, and whether it has pg_monitor's privileges.",
               role, 1);
     auto info = labels;
-    info["short_version"] = snapshot.short_version;
-    info["version"] = snapshot.version;
-    out.Gauge("pg_static", "Version string as reported by PostgreSQL.", info, 1);
-    out.Gauge("pg_server_version_num", "The server_version_num setting (e.g. 150004).", labels,
+    info[metrics::own::kShortVersionLabel] = snapshot.short_version;
+    info[metrics::own::kVersionLabel] = snapshot.version;
+    out.Gauge(metrics::own::kStatic, "Version string as reported by PostgreSQL.", info, 1);
+    out.Gauge(metrics::own::kServerVersionNum, "The server_version_num setting (e.g. 150004).", labels,
               snapshot.server_version_num);
   }
 }

@@ -1,7 +1,7 @@
 #include "exporter/collector/capabilities.h"
 
+#include "exporter/collector/collector_set.h"
 #include "exporter/collector/rows.h"
-#include "exporter/collector/runner.h"
 
 #include <cctype>
 

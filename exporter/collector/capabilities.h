@@ -22,7 +22,11 @@ struct Capabilities {
   std::map<std::string, bool> functions;          // regprocedure text -> exists and is executable
 };
 
-struct CapabilityNeeds;
+// What capability detection must find out on a connection, for the collectors of one scope.
+struct CapabilityNeeds {
+  bool extensions = false;             // some collector requires an extension
+  std::vector<std::string> functions;  // distinct requires.function texts
+};
 
 // Runs the detection queries that `needs` calls for. A server is a replica or not for all its databases, so a
 // database's visit passes what the target's own connection found as `known_replica` and saves that query.

@@ -8,8 +8,8 @@
 
 #include "exporter/collector/embedded.h"
 #include "exporter/config/config.h"
-#include "exporter/config/regular_file.h"
 #include "exporter/config/yaml_validator.h"
+#include "exporter/metrics/names.h"
 
 namespace pgpulse::collector {
 namespace {
@@ -18,8 +18,6 @@ using config::ConfigError;
 using config::YamlValidator;
 
 const std::regex kCollectorName("[a-z][a-z0-9_]*");
-const std::regex kMetricName("[a-zA-Z_:][a-zA-Z0-9_:]*");
-const std::regex kLabelName("[a-zA-Z_][a-zA-Z0-9_]*");
 
 Usage ParseUsage(const YamlValidator& v, const YAML::Node& node, const std::string& key) {
   const auto text = v.String(node, key);
@@ -41,10 +39,12 @@ ColumnMapping ParseColumn(const YamlValidator& v, const YAML::Node& node, const 
       if (node[forbidden]) v.Fail(node[forbidden], key + "." + forbidden, "only applies to gauge and counter columns");
     }
     mapping.label = node["label"] ? v.String(node["label"], key + ".label") : mapping.column;
-    if (!std::regex_match(mapping.label, kLabelName) || mapping.label.rfind("__", 0) == 0) {
+    if (!metrics::IsLabelName(mapping.label)) {
       v.Fail(node["label"] ? node["label"] : node["column"], key + ".label", "is not a valid label name");
     }
-    if (mapping.label == "target") v.Fail(node, key + ".label", "is reserved: pgpulse sets target itself");
+    if (mapping.label == metrics::own::kTargetLabel) {
+      v.Fail(node, key + ".label", "is reserved: pgpulse sets target itself");
+    }
     return mapping;
   }
   if (node["label"]) v.Fail(node["label"], key + ".label", "only applies to label columns");
@@ -52,12 +52,12 @@ ColumnMapping ParseColumn(const YamlValidator& v, const YAML::Node& node, const 
   if (!node["help"]) v.Fail(node, key + ".help", "is required for gauge and counter columns");
   mapping.name = v.String(node["name"], key + ".name");
   mapping.help = v.String(node["help"], key + ".help");
-  if (!std::regex_match(mapping.name, kMetricName)) v.Fail(node["name"], key + ".name", "is not a valid metric name");
+  if (!metrics::IsMetricName(mapping.name)) v.Fail(node["name"], key + ".name", "is not a valid metric name");
   if (mapping.help.empty()) v.Fail(node["help"], key + ".help", "must not be empty");
   return mapping;
 }
 
-QueryVariant ParseQuery(const YamlValidator& v, const YAML::Node& node, const std::string& key) {
+QueryVariant ParseQueryVariant(const YamlValidator& v, const YAML::Node& node, const std::string& key) {
   v.RequireMap(node, key, {"min_version", "max_version", "sql"});
   QueryVariant query;
   if (!node["sql"]) v.Fail(node, key + ".sql", "is required");
@@ -132,14 +132,6 @@ void CheckVariantsDoNotOverlap(const YamlValidator& v, const YAML::Node& node, s
   }
 }
 
-std::string ReadCollectorFile(const std::string& path) {
-  try {
-    return config::ReadRegularFile(path, config::kConfigFileMaxBytes).content;
-  } catch (const config::FileReadError& e) {
-    throw ConfigError(path + ": cannot read collector file: " + e.reason());
-  }
-}
-
 Definition ParseDocument(const YAML::Node& root, const std::string& yaml_text, const std::string& origin) {
   YamlValidator v(origin);
   v.RequireMap(root, "",
@@ -176,7 +168,7 @@ Definition ParseDocument(const YAML::Node& root, const std::string& yaml_text, c
   const auto& queries = root["queries"];
   if (!queries.IsSequence() || queries.size() == 0) v.Fail(queries, "queries", "must be a non-empty list");
   for (std::size_t i = 0; i < queries.size(); ++i) {
-    def.queries.push_back(ParseQuery(v, queries[i], "queries[" + std::to_string(i) + "]"));
+    def.queries.push_back(ParseQueryVariant(v, queries[i], "queries[" + std::to_string(i) + "]"));
   }
   CheckVariantsDoNotOverlap(v, queries, def.queries);
   for (std::size_t i = 0; i < def.queries.size(); ++i) {
@@ -244,7 +236,7 @@ std::vector<Definition> LoadDirectory(const std::string& directory) {
   std::vector<Definition> definitions;
   definitions.reserve(files.size());
   for (const auto& file : files) {
-    definitions.push_back(ParseDefinition(ReadCollectorFile(file.string()), file.string()));
+    definitions.push_back(ParseDefinition(config::ReadConfigText(file.string(), "collector file"), file.string()));
   }
   return definitions;
 }
@@ -266,8 +258,7 @@ void ValidateSet(const std::vector<Definition>& definitions) {
     for (const auto& column : def.columns) {
       if (column.usage == Usage::kLabel) continue;
       // The engine writes these itself; a collector exporting one would put a family in the output twice.
-      if (column.name.rfind("pgpulse_", 0) == 0 || column.name == "pg_up" || column.name == "pg_static" ||
-          column.name == "pg_server_version_num" || column.name == "pg_target_storage_limit_bytes") {
+      if (metrics::own::IsSeriesName(column.name)) {
         throw ConfigError(def.origin + ": metrics: " + column.name + " is reserved for pgpulse's own series");
       }
       auto [use, first] = metrics.emplace(column.name, MetricUse{column.usage, column.help, &def});

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "exporter/config/database_filter.h"
 #include "exporter/pg/conn_params.h"
 
 namespace pgpulse::config {
@@ -17,16 +18,6 @@ namespace pgpulse::config {
 class ConfigError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
-};
-
-// Which discovered databases the database-scope collectors visit. An entry is a name, or a regular expression
-// between slashes ("/^svc_/"), which must match somewhere in the name.
-struct DatabaseFilter {
-  std::vector<std::string> include;  // empty: every database that allows connections
-  std::vector<std::string> exclude = {"template0", "template1"};
-
-  bool Matches(const std::string& database) const;
-  bool operator==(const DatabaseFilter&) const = default;
 };
 
 struct TargetConfig {
@@ -65,6 +56,10 @@ struct Config {
   std::vector<std::string> custom_collectors;
 };
 
+// The text of a config or collector file (`what` names which, for the message). Throws ConfigError naming the
+// file and why it cannot be read (missing, not a regular file, over kConfigFileMaxBytes).
+std::string ReadConfigText(const std::string& path, const std::string& what);
+
 // Loads and fully validates a YAML config file. Unknown keys, wrong types, duplicate target names, unreadable
 // password files and malformed DSNs are errors.
 Config LoadConfigFile(const std::string& path);
@@ -75,23 +70,8 @@ Config ParseConfig(const std::string& yaml_text, const std::string& origin);
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 EnvLookup ProcessEnvironment();
 
-// postgres_exporter-compatible targets: DATA_SOURCE_NAME (comma-separated), or DATA_SOURCE_URI with
-// DATA_SOURCE_USER[_FILE] and DATA_SOURCE_PASS[_FILE]. Returns no targets when none of them is set.
-std::vector<TargetConfig> TargetsFromEnvironment(const EnvLookup& env);
-
 // The config pgpulse runs with: the file's targets when it names any, otherwise the environment's. Throws
 // ConfigError when neither yields a target.
 Config ResolveConfig(const std::optional<std::string>& config_file, const EnvLookup& env);
-
-// "30s", "5m", "1h", "250ms", "1h30m". Throws std::invalid_argument.
-std::chrono::milliseconds ParseDuration(const std::string& text);
-
-// Splits DATA_SOURCE_NAME on the commas that start a new DSN, keeping multi-host DSNs (host=a,b or
-// postgresql://a,b/db) whole.
-std::vector<std::string> SplitDataSourceNames(const std::string& value);
-
-// Splits DATA_SOURCE_URI (URIs without scheme: "db:5432/postgres,db2/postgres"). A piece with no '/' or '?' is one
-// host of a multi-host authority ("a:5432,b:5432/db") and stays with the piece after it.
-std::vector<std::string> SplitDataSourceUris(const std::string& value);
 
 }  // namespace pgpulse::config

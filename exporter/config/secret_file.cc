@@ -3,11 +3,10 @@
 #include <sys/stat.h>
 
 #include <cstdio>
-#include <mutex>
-#include <set>
 #include <stdexcept>
 
 #include "exporter/log/log.h"
+#include "exporter/log/once.h"
 
 namespace pgpulse::config {
 namespace {
@@ -19,12 +18,8 @@ namespace {
 void WarnIfOthersCanRead(const std::string& path, mode_t mode, uid_t owner) {
   const mode_t allowed = owner == 0 ? S_IRGRP : 0;
   if ((mode & (S_IRWXG | S_IRWXO) & ~allowed) == 0) return;
-  static std::mutex mutex;
-  static std::set<std::string> warned;
-  {
-    std::lock_guard lock(mutex);
-    if (!warned.insert(path).second) return;
-  }
+  static log::Once warned;
+  if (!warned.First(path)) return;
   char octal[8];
   std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode & 07777));
   log::Warn(

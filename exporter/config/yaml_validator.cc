@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "exporter/config/config.h"
+#include "exporter/config/duration.h"
 
 namespace pgpulse::config {
 

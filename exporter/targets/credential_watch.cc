@@ -33,16 +33,15 @@ bool CredentialWatch::Reload(bool force, const std::string& reason) {
   } catch (const std::runtime_error& e) {
     ++reloads_failed_;
     error_ = e.what();  // names the file, never its content
-    if (error_ != logged_error_) {
+    if (logged_errors_.First(error_)) {
       log::Warn("cannot read credentials; the last good ones stay in use",
                 {{"target", target_name_}, {"reason", reason}, {"err", error_}});
-      logged_error_ = error_;
     }
     return false;
   }
   ++reloads_ok_;
   error_.clear();
-  logged_error_.clear();
+  logged_errors_.Clear();
   if (current_ == loaded) return false;
   const bool first = !current_;
   current_ = std::move(loaded);

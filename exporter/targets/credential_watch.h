@@ -7,6 +7,7 @@
 
 #include "exporter/config/config.h"
 #include "exporter/config/credentials.h"
+#include "exporter/log/once.h"
 
 namespace pgpulse::target {
 
@@ -45,7 +46,7 @@ class CredentialWatch {
   std::vector<config::FileStamp> stamps_;
   std::optional<config::Credentials> current_;
   std::string error_;
-  std::string logged_error_;  // a failing source is logged when its error changes, not at every poll
+  log::Once logged_errors_;  // a failing source is logged once per error until it reads again, not at every poll
   std::uint64_t auth_failures_ = 0;
   std::uint64_t logins_ = 0;
   std::uint64_t reloads_ok_ = 0;

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "exporter/log/log.h"
+#include "exporter/metrics/names.h"
 
 namespace pgpulse::target {
 namespace asio = boost::asio;
@@ -51,15 +52,20 @@ Target::Target(asio::any_io_executor executor, config::TargetConfig config, Targ
       credential_timer_(executor),
       backoff_(settings.backoff_initial, settings.backoff_max) {
   settings_.session.allow_superuser = config_.allow_superuser;
-  for (int i = 1; i < config_.max_connections; ++i) slots_.push_back(std::make_unique<DatabaseSlot>(executor));
   if (settings_.collectors) {
     metrics::Labels labels = config_.labels;
-    labels["target"] = config_.name;
-    runner_.emplace(settings_.collectors, config_.name, std::move(labels));
+    labels[metrics::own::kTargetLabel] = config_.name;
+    cache_.emplace(settings_.collectors, config_.name, std::move(labels));
     // The server-side bound must let the slowest collector finish; each query also has its own client deadline.
     settings_.session.statement_timeout =
         std::max(settings_.session.statement_timeout, settings_.collectors->longest_timeout);
   }
+  // The hooks run only while a refresh, which holds the target, visits databases.
+  VisitHooks hooks{[this] { return ConnectionParams(); }, [this] { credentials_.CountLogin(); },
+                   [this] { OnAuthFailure(); }};
+  // One connection for the cluster-wide collectors, the rest visit databases.
+  visits_ = std::make_shared<DatabaseVisits>(executor, config_.name, settings_, config_.databases,
+                                             config_.max_connections - 1, std::move(hooks));
 }
 
 void Target::Start() {
@@ -92,7 +98,7 @@ void Target::ReadCredentials(bool force, const char* reason) {
   // Database visits log in again with the new credentials, so that pgpulse's own sessions stop counting as the old
   // password still in use (the PgOldCredentialInUse alert). The target's own connection stays: pg_up must not drop
   // while the new secret reaches the database.
-  ++credentials_generation_;
+  visits_->CredentialsChanged();
   if (state_ == State::kBackoff) {
     // The target waits out a failed attempt; with new credentials the next scrape tries at once.
     retry_at_ = {};
@@ -103,10 +109,7 @@ void Target::ReadCredentials(bool force, const char* reason) {
 void Target::Shutdown() {
   credential_timer_.cancel();
   conn_.Close();
-  for (auto& slot : slots_) {
-    slot->idle_timer.cancel();
-    slot->conn.Close();
-  }
+  visits_->Shutdown();
   state_ = State::kDown;
 }
 
@@ -142,7 +145,7 @@ asio::awaitable<void> Target::Run(Clock::time_point deadline, std::shared_ptr<Re
     }
     bool reconnect = false;
     try {
-      snapshot = co_await Probe(deadline);
+      snapshot = co_await ReadServerVersion(deadline);
     } catch (const pg::PgError& e) {
       // An idle connection dies silently when the server restarts; one new attempt tells whether it is back.
       if (fresh || e.kind() != pg::ErrorKind::kBroken) throw;
@@ -151,7 +154,7 @@ asio::awaitable<void> Target::Run(Clock::time_point deadline, std::shared_ptr<Re
     }
     if (reconnect) {  // outside the handler: C++ forbids co_await in a catch block
       co_await Connect(deadline);
-      snapshot = co_await Probe(deadline);
+      snapshot = co_await ReadServerVersion(deadline);
     }
   } catch (const pg::PgError& e) {
     snapshot = Snapshot{};
@@ -161,8 +164,8 @@ asio::awaitable<void> Target::Run(Clock::time_point deadline, std::shared_ptr<Re
     }
   }
   // Outside the try above: collector trouble never turns pg_up to 0.
-  if (snapshot.up && runner_) {
-    snapshot.collected = runner_->NewCollected();
+  if (snapshot.up && cache_) {
+    snapshot.collected = cache_->NewCollected();
     co_await Collect(deadline, snapshot.collected);
   }
   if (!conn_.IsOpen() && state_ == State::kReady) state_ = State::kDown;
@@ -201,27 +204,10 @@ asio::awaitable<void> Target::Connect(Clock::time_point deadline) {
   const auto& session = conn_.session();
   log::Info("connected",
             {{"target", name()}, {"user", session.user}, {"server_version", std::to_string(session.server_version)}});
-  if (!session.pg_monitor && warned_role_ != session.user) {
-    log::Warn("the role lacks pg_monitor; collectors that need it will report no_privilege or fail",
-              {{"target", name()}, {"user", session.user}, {"fix", "GRANT pg_monitor TO " + session.user}});
-  }
-  warned_role_ = session.pg_monitor ? std::string() : session.user;
-  if (session.server_version < collector::kOldestSupportedServer) {
-    log::Warn("the server is older than pgpulse supports; its collectors report unsupported_version",
-              {{"target", name()},
-               {"server_version", std::to_string(session.server_version)},
-               {"oldest_supported", std::to_string(collector::kOldestSupportedServer)}});
-  }
-  // A managed service's administrator role is not a superuser, but can read and change far more than monitoring
-  // needs; pgpulse still connects (it may be all a small team has), and says so once per role.
-  if (!session.managed_admin_roles.empty() && warned_admin_role_ != session.user) {
-    log::Warn("the role is a member of a managed service's administrator role; use a role in pg_monitor only",
-              {{"target", name()}, {"user", session.user}, {"member_of", session.managed_admin_roles}});
-  }
-  warned_admin_role_ = session.managed_admin_roles.empty() ? std::string() : session.user;
+  role_warnings_.Connected(name(), session);
 }
 
-asio::awaitable<Snapshot> Target::Probe(Clock::time_point deadline) {
+asio::awaitable<Snapshot> Target::ReadServerVersion(Clock::time_point deadline) {
   std::string sql = "SELECT current_setting('server_version_num'), version()";
   std::vector<std::optional<std::string>> no_params;
   auto result = co_await conn_.Query(std::move(sql), std::move(no_params), deadline);
@@ -249,151 +235,16 @@ asio::awaitable<void> Target::Collect(Clock::time_point deadline, collector::Col
           co_await collector::DetectCapabilities(conn_, settings_.collectors->cluster_needs, std::nullopt, deadline);
     }
     const auto& main_db = conn_.session().database;
-    co_await runner_->Run(collector::Scope::kCluster, main_db, conn_, *caps_, deadline, out);
+    co_await cache_->Collect(collector::Scope::kCluster, main_db, conn_, *caps_, deadline, out);
   } catch (const pg::PgError& e) {
     log::Warn("collection failed", {{"target", name()}, {"err", e.what()}});
   }
-  if (settings_.collectors->has_database_scope) co_await CollectDatabases(deadline, out);
-}
-
-void Target::CloseWhenIdle(DatabaseSlot& slot) {
-  slot.idle_timer.expires_after(settings_.idle_timeout);
-  // A new visit cancels the timer; a destroyed target aborts it, so the handler only touches a live slot.
-  slot.idle_timer.async_wait([&slot, weak = weak_from_this()](const boost::system::error_code& ec) {
-    if (ec || weak.expired()) return;
-    slot.conn.Close();
-  });
-}
-
-int Target::open_connections() const {
-  int open = conn_.IsOpen() ? 1 : 0;
-  for (const auto& slot : slots_) open += slot->conn.IsOpen() ? 1 : 0;
-  return open;
-}
-
-asio::awaitable<void> Target::Discover(Clock::time_point deadline) {
-  std::string sql = "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1";
-  std::vector<std::optional<std::string>> no_params;
-  auto result = co_await conn_.Query(std::move(sql), std::move(no_params), deadline);
-  std::vector<std::string> names;
-  for (const auto& row : result.rows) {
-    if (row.at(0) && config_.databases.Matches(*row.at(0))) names.push_back(*row.at(0));
-  }
-  if (names != databases_) {
-    log::Info("databases discovered", {{"target", name()}, {"count", std::to_string(names.size())}});
-  }
-  databases_ = std::move(names);
-  const std::set<std::string> current(databases_.begin(), databases_.end());
-  runner_->Forget(current);
-  database_caps_.clear();  // extensions may have been added or removed since
-  next_discovery_ = Clock::now() + settings_.discovery_interval;
-}
-
-asio::awaitable<void> Target::CollectDatabases(Clock::time_point deadline, collector::Collected& out) {
-  if (Clock::now() >= next_discovery_ && conn_.IsOpen()) {
-    try {
-      co_await Discover(deadline);
-    } catch (const pg::PgError& e) {
-      log::Warn("database discovery failed", {{"target", name()}, {"err", e.what()}});
-    }
-  }
-  // Due databases, the longest-waiting first: with more databases than one refresh can visit, every database gets
-  // its turn within a few refreshes, and none starves. The others are served from cache.
-  const auto now = Clock::now();
-  std::vector<std::pair<Clock::time_point, std::string>> due;
-  for (const auto& database : databases_) {
-    const auto due_at = runner_->DueAt(collector::Scope::kDatabase, database);
-    if (due_at <= now) {
-      due.emplace_back(due_at, database);
-    } else {
-      runner_->ServeCached(collector::Scope::kDatabase, database, out);
-    }
-  }
-  std::stable_sort(due.begin(), due.end());
-  std::deque<std::string> queue;
-  for (auto& entry : due) queue.push_back(std::move(entry.second));
-
-  // The connection budget: one for the cluster, the rest visit databases side by side.
-  const auto visit_deadline = std::min(deadline, now + settings_.database_budget);
-  const std::size_t workers = std::min(slots_.size(), queue.size());
-  auto group = std::make_shared<WorkerGroup>();
-  group->running = workers;
-  for (std::size_t i = 0; i < workers; ++i) {
-    asio::co_spawn(executor_, VisitDatabases(shared_from_this(), *slots_[i], queue, visit_deadline, out, group),
-                   asio::detached);
-  }
-  // Every visit is bounded by visit_deadline, so the workers end soon after it; the queue and `out` they use live
-  // in this frame, so it waits for them rather than for the deadline.
-  if (workers > 0) co_await group->finished.Wait(Clock::time_point::max());
-  for (const auto& database : queue) runner_->ServeCached(collector::Scope::kDatabase, database, out);
-}
-
-asio::awaitable<void> Target::VisitDatabases(std::shared_ptr<Target> self, DatabaseSlot& slot,
-                                             std::deque<std::string>& queue, Clock::time_point deadline,
-                                             collector::Collected& out, std::shared_ptr<WorkerGroup> group) {
-  try {
-    co_await self->VisitQueue(slot, queue, deadline, out);
-  } catch (const std::exception& e) {
-    // Detached: an escaping exception would end the process, and the group would wait forever.
-    log::Error("database visit failed", {{"target", self->name()}, {"err", e.what()}});
-  }
-  if (--group->running == 0) group->finished.Set();
-}
-
-asio::awaitable<void> Target::VisitQueue(DatabaseSlot& slot, std::deque<std::string>& queue, Clock::time_point deadline,
-                                         collector::Collected& out) {
-  while (!queue.empty() && Clock::now() < deadline) {
-    const std::string database = queue.front();
-    queue.pop_front();
-    std::string failure;
-    auto failure_kind = pg::ErrorKind::kConnect;
-    try {
-      if (!slot.conn.IsOpen() || slot.database != database || slot.credentials_generation != credentials_generation_) {
-        slot.conn.Close();
-        auto params = ConnectionParams();
-        params["dbname"] = database;
-        auto session = settings_.session;
-        session.check_pg_monitor = false;
-        co_await slot.conn.Connect(std::move(params), session,
-                                   std::min(deadline, Clock::now() + settings_.connect_timeout));
-        credentials_.CountLogin();
-        slot.database = database;
-        slot.credentials_generation = credentials_generation_;
-      }
-      if (!database_caps_.count(database)) {
-        const auto replica = caps_ ? std::optional<bool>(caps_->is_replica) : std::nullopt;
-        database_caps_[database] =
-            co_await collector::DetectCapabilities(slot.conn, settings_.collectors->database_needs, replica, deadline);
-      }
-    } catch (const pg::PgError& e) {
-      failure = e.what();
-      failure_kind = e.kind();
-    }
-    if (!failure.empty()) {
-      if (failure_kind == pg::ErrorKind::kAuth) OnAuthFailure();
-      // Once per database and problem: a database that refuses pgpulse (CONNECT revoked) must not flood the log.
-      if (logged_database_errors_.insert(database + '\x1f' + failure).second) {
-        log::Warn("database unavailable", {{"target", name()}, {"database", database}, {"err", failure}});
-      }
-      for (const auto& def : settings_.collectors->definitions) {
-        if (def.scope == collector::Scope::kDatabase) out.status[def.name].success = false;
-      }
-      runner_->ServeCached(collector::Scope::kDatabase, database, out);
-      continue;
-    }
-    slot.idle_timer.cancel();
-    // Database i of n comes due again (i+1)/n of the way through its first ttl: see Runner::Run.
-    const auto position = std::find(databases_.begin(), databases_.end(), database) - databases_.begin();
-    const double first_expiry = static_cast<double>(position + 1) / static_cast<double>(databases_.size());
-    co_await runner_->Run(collector::Scope::kDatabase, database, slot.conn, database_caps_[database], deadline, out,
-                          first_expiry);
-    // With more databases than connections a connection is rarely reused, so it is not kept open between visits.
-    if (databases_.size() > slots_.size()) {
-      slot.conn.Close();
-    } else {
-      CloseWhenIdle(slot);
-    }
+  if (settings_.collectors->has_database_scope) {
+    const auto replica = caps_ ? std::optional<bool>(caps_->is_replica) : std::nullopt;
+    co_await visits_->Collect(conn_, replica, *cache_, deadline, out);
   }
 }
+
+int Target::open_connections() const { return (conn_.IsOpen() ? 1 : 0) + visits_->open_connections(); }
 
 }  // namespace pgpulse::target

@@ -4,37 +4,23 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
-#include <deque>
 #include <memory>
-#include <set>
 #include <string>
 
 #include "exporter/async/event.h"
-#include "exporter/collector/runner.h"
+#include "exporter/collector/collector_cache.h"
 #include "exporter/config/config.h"
 #include "exporter/pg/connection.h"
 #include "exporter/targets/backoff.h"
 #include "exporter/targets/credential_watch.h"
+#include "exporter/targets/database_visits.h"
+#include "exporter/targets/role_warnings.h"
+#include "exporter/targets/settings.h"
 
 namespace pgpulse::target {
 
 enum class State { kDown, kConnecting, kReady, kBackoff };
 const char* StateName(State state);
-
-struct TargetSettings {
-  std::shared_ptr<const collector::CollectorSet> collectors;  // none: only pg_up and the version
-  std::chrono::milliseconds connect_timeout{5000};
-  pg::SessionSettings session;
-  std::chrono::milliseconds backoff_initial{500};
-  std::chrono::milliseconds backoff_max{10000};
-  std::chrono::milliseconds discovery_interval{300000};  // how often pg_database is read again
-  // Time one refresh may spend visiting databases; the rest wait for the next refresh (oldest results first).
-  std::chrono::milliseconds database_budget{3000};
-  // A visiting connection kept open (few databases) is closed after this long unused, e.g. when scrapes stop.
-  std::chrono::milliseconds idle_timeout{300000};
-  // How often the credential files are checked for a change (stat(); read only when it changed).
-  std::chrono::milliseconds credential_poll{2000};
-};
 
 // What one refresh of a target learned.
 struct Snapshot {
@@ -87,10 +73,9 @@ class Target : public std::enable_shared_from_this<Target> {
  private:
   boost::asio::awaitable<void> Run(async::Clock::time_point deadline, std::shared_ptr<Refresh> refresh);
   boost::asio::awaitable<void> Connect(async::Clock::time_point deadline);
-  boost::asio::awaitable<Snapshot> Probe(async::Clock::time_point deadline);
+  // The liveness check of every refresh: server_version_num and version() on the target's own connection.
+  boost::asio::awaitable<Snapshot> ReadServerVersion(async::Clock::time_point deadline);
   boost::asio::awaitable<void> Collect(async::Clock::time_point deadline, collector::Collected& out);
-  boost::asio::awaitable<void> CollectDatabases(async::Clock::time_point deadline, collector::Collected& out);
-  boost::asio::awaitable<void> Discover(async::Clock::time_point deadline);
   pg::ConnParams ConnectionParams() const;
   // After the server rejected the credentials: count it, and read them again before the next attempt.
   void OnAuthFailure();
@@ -98,43 +83,16 @@ class Target : public std::enable_shared_from_this<Target> {
   // Reads the credentials again (only if a file changed, unless `force`); new ones end a backoff at once.
   void ReadCredentials(bool force, const char* reason);
 
-  // One of the connections that visit service databases in turn. It is reconnected to each database it visits.
-  struct DatabaseSlot {
-    explicit DatabaseSlot(boost::asio::any_io_executor executor) : conn(executor), idle_timer(executor) {}
-    pg::Connection conn;
-    std::string database;                      // what conn is connected to
-    std::uint64_t credentials_generation = 0;  // of the credentials conn logged in with
-    boost::asio::steady_timer idle_timer;
-  };
-  void CloseWhenIdle(DatabaseSlot& slot);
-  struct WorkerGroup {
-    std::size_t running = 0;
-    async::Event finished;
-  };
-  // A visiting worker: takes due databases from `queue` until it is empty or `deadline` passes, then tells the
-  // group. Static, holding the target in its frame, since it runs detached.
-  static boost::asio::awaitable<void> VisitDatabases(std::shared_ptr<Target> self, DatabaseSlot& slot,
-                                                     std::deque<std::string>& queue, async::Clock::time_point deadline,
-                                                     collector::Collected& out, std::shared_ptr<WorkerGroup> group);
-  boost::asio::awaitable<void> VisitQueue(DatabaseSlot& slot, std::deque<std::string>& queue,
-                                          async::Clock::time_point deadline, collector::Collected& out);
-
   boost::asio::any_io_executor executor_;
   config::TargetConfig config_;
   TargetSettings settings_;
   pg::Connection conn_;
-  std::optional<collector::Capabilities> caps_;                   // of conn_; reset on every new connection
-  std::vector<std::unique_ptr<DatabaseSlot>> slots_;              // max_connections - 1 of them
-  std::vector<std::string> databases_;                            // discovered and filtered
-  std::map<std::string, collector::Capabilities> database_caps_;  // per database, until rediscovery
-  async::Clock::time_point next_discovery_{};
-  std::set<std::string> logged_database_errors_;
-  std::optional<collector::Runner> runner_;
+  std::optional<collector::Capabilities> caps_;  // of conn_; reset on every new connection
+  std::optional<collector::CollectorCache> cache_;
+  std::shared_ptr<DatabaseVisits> visits_;
   CredentialWatch credentials_;
-  std::uint64_t credentials_generation_ = 0;  // counts credential changes, for DatabaseSlot::credentials_generation
   boost::asio::steady_timer credential_timer_;
-  std::string warned_role_;        // the role last warned about for lacking pg_monitor
-  std::string warned_admin_role_;  // the role last warned about for being a managed-service administrator
+  RoleWarnings role_warnings_;
   Backoff backoff_;
   async::Clock::time_point retry_at_{};
   std::string last_connect_error_;

@@ -8,7 +8,7 @@
 #include "exporter/collector/loader.h"
 #include "exporter/collector/reference.h"
 #include "exporter/collector/rows.h"
-#include "exporter/collector/runner.h"
+#include "exporter/collector/collector_cache.h"
 #include "exporter/collector/top.h"
 #include "exporter/config/config.h"
 

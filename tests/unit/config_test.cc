@@ -1,4 +1,6 @@
 #include "exporter/config/config.h"
+#include "exporter/config/duration.h"
+#include "exporter/config/environment.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -254,15 +256,16 @@ namespace {
 
 TEST(DatabaseFilter, NamesAndSlashDelimitedRegexes) {
   DatabaseFilter filter;
-  EXPECT_TRUE(filter.Matches("cafe"));
-  EXPECT_FALSE(filter.Matches("template0"));
+  EXPECT_TRUE(DatabaseMatcher(filter).Matches("cafe"));
+  EXPECT_FALSE(DatabaseMatcher(filter).Matches("template0"));
   filter.include = {"/^svc_[0-9]+$/", "erp"};
   filter.exclude = {"svc_13", "/_old$/"};
-  EXPECT_TRUE(filter.Matches("svc_1"));
-  EXPECT_TRUE(filter.Matches("erp"));
-  EXPECT_FALSE(filter.Matches("svc_13"));
-  EXPECT_FALSE(filter.Matches("cafe"));
-  EXPECT_FALSE(filter.Matches("erp.x"));  // a plain name matches only itself
+  const DatabaseMatcher matcher(filter);
+  EXPECT_TRUE(matcher.Matches("svc_1"));
+  EXPECT_TRUE(matcher.Matches("erp"));
+  EXPECT_FALSE(matcher.Matches("svc_13"));
+  EXPECT_FALSE(matcher.Matches("cafe"));
+  EXPECT_FALSE(matcher.Matches("erp.x"));  // a plain name matches only itself
 }
 
 TEST(ParseConfig, ValidatesDiscoveryAndBudgetSettings) {

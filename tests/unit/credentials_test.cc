@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "exporter/collector/loader.h"
-#include "exporter/collector/runner.h"
+#include "exporter/collector/collector_cache.h"
 #include "exporter/config/dsn.h"
 #include "exporter/config/json_object.h"
 #include "exporter/targets/credential_watch.h"

@@ -1,101 +1,32 @@
-#include "exporter/collector/runner.h"
+#include "exporter/collector/collector_cache.h"
 
 #include <algorithm>
 
 #include "exporter/collector/rows.h"
-#include "exporter/log/log.h"
-#include "exporter/metrics/text.h"
 
 namespace pgpulse::collector {
 namespace asio = boost::asio;
 using async::Clock;
 
-std::shared_ptr<const CollectorSet> BuildCollectorSet(
-    std::vector<Definition> definitions, const std::map<std::string, config::CollectorSettings>& settings) {
-  for (const auto& entry : settings) {
-    const auto& name = entry.first;
-    const auto& setting = entry.second;
-    auto it = std::find_if(definitions.begin(), definitions.end(), [&name](const auto& d) { return d.name == name; });
-    if (it == definitions.end()) throw config::ConfigError("collectors." + name + ": no collector has this name");
-    if (setting.limit && !it->top) {
-      throw config::ConfigError("collectors." + name + ".limit: this collector keeps every row (it has no top:)");
-    }
-  }
-  auto set = std::make_shared<CollectorSet>();
-  std::map<std::string, FamilyPlan> families;
-  for (auto& def : definitions) {
-    if (auto it = settings.find(def.name); it != settings.end()) {
-      if (it->second.enabled == false) continue;
-      if (it->second.ttl) def.ttl = *it->second.ttl;
-      if (it->second.limit) def.top->limit = static_cast<int>(*it->second.limit);
-      if (it->second.max_series) def.max_series = static_cast<std::size_t>(*it->second.max_series);
-      if (it->second.max_rows) def.max_rows = static_cast<std::size_t>(*it->second.max_rows);
-    }
-    auto& needs = def.scope == Scope::kCluster ? set->cluster_needs : set->database_needs;
-    needs.extensions = needs.extensions || !def.requires_extension.empty();
-    if (!def.requires_function.empty() &&
-        std::find(needs.functions.begin(), needs.functions.end(), def.requires_function) == needs.functions.end()) {
-      needs.functions.push_back(def.requires_function);
-    }
-    std::size_t value_index = 0;
-    for (const auto& column : def.columns) {
-      if (column.usage == Usage::kLabel) {
-        set->label_names.insert(column.label);
-        continue;
-      }
-      auto& family = families[column.name];
-      if (family.header.empty()) {
-        family.name = column.name;
-        family.header =
-            metrics::FamilyHeader(column.name, column.help,
-                                  column.usage == Usage::kCounter ? metrics::Type::kCounter : metrics::Type::kGauge);
-      }
-      family.sources.emplace_back(set->definitions.size(), value_index++);
-    }
-    set->longest_timeout = std::max(set->longest_timeout, def.timeout);
-    if (def.scope == Scope::kDatabase) {
-      set->has_database_scope = true;
-      set->database_revisit = std::min(set->database_revisit, def.ttl);
-    }
-    set->definitions.push_back(std::move(def));
-  }
-  for (auto& entry : families) set->families.push_back(std::move(entry.second));
-  return set;
-}
-
-void CheckTargetLabels(const CollectorSet& set, const std::vector<config::TargetConfig>& targets) {
-  for (const auto& target : targets) {
-    for (const auto& [label, value] : target.labels) {
-      // Also the labels of pgpulse's own series (pgpulse_collector_*, pgpulse_credential_reloads_total,
-      // pgpulse_target_role_info).
-      static const std::set<std::string> kOwn = {"collector", "reason",        "result",        "rolname",
-                                                 "superuser", "superuser_via", "managed_admin", "pg_monitor"};
-      if (set.label_names.count(label) || kOwn.count(label)) {
-        throw config::ConfigError(target.origin + ": labels." + label +
-                                  ": clashes with a label pgpulse's collectors set");
-      }
-    }
-  }
-}
-
-Runner::Runner(std::shared_ptr<const CollectorSet> set, std::string target_name, metrics::Labels target_labels)
+CollectorCache::CollectorCache(std::shared_ptr<const CollectorSet> set, std::string target_name,
+                               metrics::Labels target_labels)
     : set_(std::move(set)), target_name_(std::move(target_name)), target_labels_(std::move(target_labels)) {}
 
-Collected Runner::NewCollected() const {
+Collected CollectorCache::NewCollected() const {
   Collected collected;
   collected.set = set_;
   collected.results.resize(set_->definitions.size());
   return collected;
 }
 
-void Runner::LogOnce(log::Level level, const std::string& key, const std::string& message, const std::string& collector,
-                     const std::string& detail) {
-  if (!logged_.insert(key).second) return;
+void CollectorCache::LogOnce(log::Level level, const std::string& key, const std::string& message,
+                             const std::string& collector, const std::string& detail) {
+  if (!logged_.First(key)) return;
   const log::Fields fields = {{"target", target_name_}, {"collector", collector}, {"detail", detail}};
   level == log::Level::kWarn ? log::Warn(message, fields) : log::Info(message, fields);
 }
 
-void Runner::Forget(const std::set<std::string>& databases) {
+void CollectorCache::Forget(const std::set<std::string>& databases) {
   auto stale = [&databases](const auto& entry) {
     return !entry.first.second.empty() && !databases.count(entry.first.second);
   };
@@ -105,7 +36,7 @@ void Runner::Forget(const std::set<std::string>& databases) {
                 [&databases](const Key& key) { return !key.second.empty() && !databases.count(key.second); });
 }
 
-bool Runner::RefreshDue(Scope scope, const CacheEntry& entry, Clock::time_point now) const {
+bool CollectorCache::RefreshDue(Scope scope, const CacheEntry& entry, Clock::time_point now) const {
   if (scope == Scope::kCluster) return now >= entry.due;
   // Each database visit is a login (SCRAM costs client and server milliseconds of CPU). A result that would expire
   // before the next visit, which comes at the earliest database_revisit from now, would cost a visit of its own:
@@ -114,15 +45,15 @@ bool Runner::RefreshDue(Scope scope, const CacheEntry& entry, Clock::time_point 
   return now + set_->database_revisit >= entry.due;
 }
 
-void Runner::Store(const Key& key, const Definition& def, Clock::time_point now,
-                   std::shared_ptr<const RenderedResult> result, double first_expiry) {
+void CollectorCache::Store(const Key& key, const Definition& def, Clock::time_point now,
+                           std::shared_ptr<const RenderedResult> result, double first_expiry) {
   auto [entry, first] = cache_.try_emplace(key);
   const double share = first && first_expiry > 0 && first_expiry < 1 ? first_expiry : 1.0;
   const auto ttl = std::chrono::duration_cast<Clock::duration>(def.ttl * share);
   entry->second = CacheEntry{now, now + ttl, std::move(result)};
 }
 
-Clock::time_point Runner::DueAt(Scope scope, const std::string& database) const {
+Clock::time_point CollectorCache::DueAt(Scope scope, const std::string& database) const {
   auto due = Clock::time_point::max();
   for (const auto& def : set_->definitions) {
     if (def.scope != scope) continue;
@@ -133,7 +64,7 @@ Clock::time_point Runner::DueAt(Scope scope, const std::string& database) const 
   return due;
 }
 
-void Runner::Append(std::size_t index, const std::shared_ptr<const RenderedResult>& result, Collected& out) {
+void CollectorCache::Append(std::size_t index, const std::shared_ptr<const RenderedResult>& result, Collected& out) {
   const auto& def = set_->definitions[index];
   auto& status = out.status[def.name];
   const bool fits = status.series + result->series <= def.max_series;
@@ -154,7 +85,7 @@ void Runner::Append(std::size_t index, const std::shared_ptr<const RenderedResul
   status.utf8_replacements_total = utf8_replacements_[def.name];
 }
 
-void Runner::ServeCachedEntry(std::size_t index, const Key& key, Collected& out) {
+void CollectorCache::ServeCachedEntry(std::size_t index, const Key& key, Collected& out) {
   auto cached = cache_.find(key);
   if (cached == cache_.end()) return;
   auto& status = out.status[set_->definitions[index].name];
@@ -164,15 +95,16 @@ void Runner::ServeCachedEntry(std::size_t index, const Key& key, Collected& out)
   Append(index, cached->second.result, out);
 }
 
-void Runner::ServeCached(Scope scope, const std::string& database, Collected& out) {
+void CollectorCache::ServeCached(Scope scope, const std::string& database, Collected& out) {
   for (std::size_t i = 0; i < set_->definitions.size(); ++i) {
     const auto& def = set_->definitions[i];
     if (def.scope == scope) ServeCachedEntry(i, Key{def.name, database}, out);
   }
 }
 
-asio::awaitable<void> Runner::Run(Scope scope, std::string database, pg::Connection& conn, Capabilities caps,
-                                  Clock::time_point deadline, Collected& out, double first_expiry) {
+asio::awaitable<void> CollectorCache::Collect(Scope scope, std::string database, pg::Connection& conn,
+                                              Capabilities caps, Clock::time_point deadline, Collected& out,
+                                              double first_expiry) {
   static const auto kEmpty = std::make_shared<const RenderedResult>();
   for (std::size_t index = 0; index < set_->definitions.size(); ++index) {
     const auto& def = set_->definitions[index];
@@ -257,65 +189,6 @@ asio::awaitable<void> Runner::Run(Scope scope, std::string database, pg::Connect
     // Logged once per distinct problem: a collector that fails every scrape must not flood the log.
     LogOnce(log::Level::kWarn, def.name + '\x1f' + failure, "collector failed", def.name, failure);
   }
-}
-
-void WriteCollectorStatus(const Collected& collected, const metrics::Labels& target_labels, metrics::Exposition& out) {
-  for (const auto& [name, status] : collected.status) {
-    auto labels = target_labels;
-    labels["collector"] = name;
-    if (status.skip_reason) {
-      auto skipped = labels;
-      skipped["reason"] = *status.skip_reason;
-      out.Gauge("pgpulse_collector_enabled", "Whether the collector can run on this target; reason says why not.",
-                skipped, 0);
-      continue;
-    }
-    out.Gauge("pgpulse_collector_enabled", "Whether the collector can run on this target; reason says why not.", labels,
-              1);
-    out.Gauge("pgpulse_collector_success", "Whether the collector's last run on this target succeeded.", labels,
-              status.success ? 1 : 0);
-    if (const auto* def = collected.set ? collected.set->Find(name) : nullptr; def && def->ttl.count() > 0) {
-      // With the cache age, tells a result served within its ttl from one kept because refreshes fail.
-      out.Gauge("pgpulse_collector_ttl_seconds", "How long the collector's results are cached, from its definition.",
-                labels, std::chrono::duration<double>(def->ttl).count());
-    }
-    out.Gauge("pgpulse_collector_duration_seconds", "Time the collector's queries took in this refresh.", labels,
-              status.duration_seconds);
-    out.Gauge("pgpulse_collector_series", "Samples the collector exported in this refresh, cached ones included.",
-              labels, static_cast<double>(status.series));
-    if (status.cache_age_seconds) {
-      out.Gauge("pgpulse_collector_cache_age_seconds", "Age of the cached result served for this collector.", labels,
-                *status.cache_age_seconds);
-    }
-    out.Counter("pgpulse_collector_series_limit_hits_total",
-                "Refreshes in which the collector exceeded max_series or max_rows and samples were dropped.", labels,
-                static_cast<double>(status.limit_hits_total));
-    out.Counter("pgpulse_collector_utf8_replacements_total",
-                "Invalid UTF-8 sequences replaced with U+FFFD in the collector's label values.", labels,
-                static_cast<double>(status.utf8_replacements_total));
-  }
-}
-
-std::vector<std::string_view> CollectedFamilyParts(const std::vector<const Collected*>& refreshes) {
-  std::vector<std::string_view> parts;
-  const CollectorSet* set = refreshes.empty() ? nullptr : refreshes.front()->set.get();
-  if (!set) return parts;
-  for (const auto& family : set->families) {
-    bool any = false;
-    for (const auto* collected : refreshes) {
-      if (collected->set.get() != set) continue;
-      for (const auto& [definition, column] : family.sources) {
-        for (const auto& result : collected->results[definition]) {
-          const auto& lines = result->lines[column];
-          if (lines.empty()) continue;
-          if (!any) parts.emplace_back(family.header);
-          any = true;
-          parts.emplace_back(lines);
-        }
-      }
-    }
-  }
-  return parts;
 }
 
 }  // namespace pgpulse::collector

@@ -5,10 +5,7 @@
 #include <boost/asio/detached.hpp>
 #include <csignal>
 
-#include "exporter/app/scrape.h"
-#include "exporter/app/status_page.h"
 #include "exporter/log/log.h"
-#include "exporter/metrics/exposition.h"
 
 namespace pgpulse::app {
 namespace asio = boost::asio;
@@ -105,100 +102,6 @@ void App::WatchSignals() {
     }
     self->Stop();
   });
-}
-
-asio::awaitable<http::Response> App::Handle(std::shared_ptr<App> self, http::Request request) {
-  if (!self) co_return http::Response{503, "text/plain; charset=utf-8", "shutting down\n", {}};
-  if (request.path == "/-/reload") {
-    if (request.method != "POST" && request.method != "PUT") {
-      co_return http::Response{405, "text/plain; charset=utf-8", "use POST\n", {{"Allow", "POST, PUT"}}};
-    }
-    co_return self->ServeReload();
-  }
-  if (request.method != "GET" && request.method != "HEAD") {
-    co_return http::Response{405, "text/plain; charset=utf-8", "method not allowed\n", {{"Allow", "GET, HEAD"}}};
-  }
-  if (request.path == self->flags_.telemetry_path) co_return co_await self->ServeMetrics(request, self->targets_);
-  if (request.path == "/probe") {
-    std::shared_ptr<target::Target> found;
-    auto refusal = self->ServeProbe(request, found);
-    if (!found) co_return refusal;
-    std::vector<std::shared_ptr<target::Target>> one = {found};  // named: see the g++ 12 note in connection.cc
-    co_return co_await self->ServeMetrics(request, std::move(one));
-  }
-  if (request.path == "/healthz") co_return http::Response{200, "text/plain; charset=utf-8", "ok\n", {}};
-  if (request.path == "/readyz") co_return self->ServeReady();
-  if (request.path == "/") co_return self->ServeStatusPage();
-  co_return http::Response{404, "text/plain; charset=utf-8", "not found\n", {}};
-}
-
-http::Response App::ServeProbe(const http::Request& request, std::shared_ptr<target::Target>& found) const {
-  // Only names from the config: a DSN or host in the request is never connected to, it simply matches no name.
-  auto param = request.query.find("target");
-  if (param == request.query.end() || param->second.empty()) {
-    return {400, "text/plain; charset=utf-8", "missing ?target=NAME (a target name from the config)\n", {}};
-  }
-  for (const auto& target : targets_) {
-    if (target->name() == param->second) {
-      found = target;
-      return {};
-    }
-  }
-  return {404, "text/plain; charset=utf-8", "unknown target; /probe serves only targets named in the config\n", {}};
-}
-
-asio::awaitable<http::Response> App::ServeMetrics(const http::Request& request,
-                                                  std::vector<std::shared_ptr<target::Target>> targets) {
-  const auto budget = ScrapeBudget(request.headers);
-  const auto deadline = Clock::now() + budget;
-  // Refreshes end a little before the answer is due, so what they collected up to then still makes it in.
-  const auto refresh_deadline =
-      deadline - std::min<std::chrono::milliseconds>(budget / 10, std::chrono::milliseconds(200));
-  std::vector<std::shared_ptr<target::Refresh>> refreshes;
-  refreshes.reserve(targets.size());
-  for (auto& target : targets) refreshes.push_back(target->StartRefresh(refresh_deadline));
-
-  metrics::Exposition out;
-  WriteProcessMetrics(reload_status_, budget, out);
-  std::vector<const collector::Collected*> collected;
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    // All refreshes run concurrently; waiting on them in turn costs no more than waiting for the slowest.
-    if (co_await refreshes[i]->done.Wait(deadline)) {
-      WriteTargetMetrics(*targets[i], refreshes[i]->snapshot, out);
-      collected.push_back(&refreshes[i]->snapshot.collected);
-    } else {
-      target::Snapshot late;
-      late.error = "scrape deadline exceeded";
-      late.duration_seconds = std::chrono::duration<double>(budget).count();
-      WriteTargetMetrics(*targets[i], late, out);
-    }
-  }
-  // The per-scrape series go through prometheus-cpp; the collectors' cached text follows them, sent from the
-  // cache itself, which the refreshes keep alive until the answer is written.
-  http::Response response{200, metrics::kTextContentType, out.Serialize(), {}};
-  response.body_parts = collector::CollectedFamilyParts(collected);
-  response.parts_owner = std::make_shared<const std::vector<std::shared_ptr<target::Refresh>>>(std::move(refreshes));
-  co_return response;
-}
-
-http::Response App::ServeReload() {
-  // Prometheus' own answer: 200 when applied, 500 with the reason when rejected. The reason names a file, line and
-  // key, never a value from a DSN or secret.
-  if (auto error = Reload()) return {500, "text/plain; charset=utf-8", "failed to reload config: " + *error + "\n", {}};
-  return {200, "text/plain; charset=utf-8", "config reloaded\n", {}};
-}
-
-http::Response App::ServeReady() const {
-  std::string waiting;
-  for (const auto& target : targets_) {
-    if (!target->tried()) waiting += (waiting.empty() ? "" : ", ") + target->name();
-  }
-  if (waiting.empty()) return {200, "text/plain; charset=utf-8", "ready\n", {}};
-  return {503, "text/plain; charset=utf-8", "not ready: first connection attempt pending for " + waiting + "\n", {}};
-}
-
-http::Response App::ServeStatusPage() const {
-  return {200, "text/html; charset=utf-8", RenderStatusPage(targets_, flags_.telemetry_path), {}};
 }
 
 }  // namespace pgpulse::app

@@ -8,9 +8,8 @@
 #include <vector>
 
 #include "exporter/app/configuration.h"
-#include "exporter/app/scrape.h"
+#include "exporter/app/own_series.h"
 #include "exporter/cli/flags.h"
-#include "exporter/collector/collector_cache.h"
 #include "exporter/config/config.h"
 #include "exporter/http/server.h"
 #include "exporter/targets/target.h"
@@ -36,9 +35,6 @@ class App : public std::enable_shared_from_this<App> {
   // Static, holding the App in the coroutine frame: a request in flight keeps the App alive, while the server's
   // handler holds only a weak reference (no ownership cycle between App and Server).
   static boost::asio::awaitable<http::Response> Handle(std::shared_ptr<App> self, http::Request request);
-  // Refreshes `targets` within the scrape's deadline and renders them; /metrics passes all, /probe one.
-  boost::asio::awaitable<http::Response> ServeMetrics(const http::Request& request,
-                                                      std::vector<std::shared_ptr<target::Target>> targets);
   http::Response ServeProbe(const http::Request& request, std::shared_ptr<target::Target>& found) const;
   http::Response ServeReady() const;
   http::Response ServeReload();

@@ -1,30 +1,20 @@
 #pragma once
 
-#include <map>
+#include <boost/asio/awaitable.hpp>
 #include <memory>
-#include <string>
 #include <vector>
 
-#include "exporter/async/deadline.h"
-#include "exporter/metrics/exposition.h"
+#include "exporter/app/own_series.h"
+#include "exporter/http/server.h"
 #include "exporter/targets/target.h"
 
 namespace pgpulse::app {
 
-// How long a scrape may take: Prometheus sends its scrape timeout in X-Prometheus-Scrape-Timeout-Seconds; pgpulse
-// answers a margin before it, so the answer arrives in time even when a target does not.
-std::chrono::milliseconds ScrapeBudget(const std::map<std::string, std::string>& headers);
-
-// Writes one target's series. `snapshot` is this scrape's refresh result.
-void WriteTargetMetrics(const target::Target& target, const target::Snapshot& snapshot, metrics::Exposition& out);
-
-// How the last configuration reload went; at start, the initial load counts as one that succeeded.
-struct ReloadStatus {
-  bool successful = true;
-  double success_timestamp_seconds = 0;  // Unix time
-};
-
-// Process-level series (build info, configuration reloads, this scrape's time allowance `budget`).
-void WriteProcessMetrics(const ReloadStatus& reload, std::chrono::milliseconds budget, metrics::Exposition& out);
+// One scrape of /metrics (every target) or /probe (one): plans its deadline from Prometheus' timeout header,
+// starts or joins each target's refresh (singleflight: concurrent scrapes share one), waits for them until the
+// deadline, and answers with pgpulse's own series followed by the collectors' cached text.
+boost::asio::awaitable<http::Response> Scrape(const http::Request& request,
+                                              std::vector<std::shared_ptr<target::Target>> targets,
+                                              ReloadStatus reload_status);
 
 }  // namespace pgpulse::app

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "exporter/collector/loader.h"
+#include "exporter/metrics/names.h"
 #include "tests/e2e/collectors_fixture.h"
 
 namespace pgpulse::testing {
@@ -85,6 +86,36 @@ TEST_F(CollectorsTest, CollectorSeriesCountTheSamplesEachExported) {
     if (!built_in.count(collector)) continue;  // the fixture's custom collectors
     EXPECT_EQ(sample.value, counted.count(collector) ? counted[collector] : 0) << collector;
   }
+}
+
+// The loaders refuse the names in exporter/metrics/names.h; that protects the output only if pgpulse's own series
+// use no other name outside the pgpulse_ prefix, and no other label than those, target and the config's labels.
+TEST_F(CollectorsTest, OwnSeriesUseOnlyTheNamesDeclaredAsReserved) {
+  const auto body = Scrape();
+  std::set<std::string> collector_metrics;
+  for (const auto& def : collector::LoadCollectors({})) {
+    for (const auto& column : def.columns) collector_metrics.insert(column.name);
+  }
+  std::set<std::string> own_seen;
+  for (const auto& sample : ParseSamples(body)) {
+    if (collector_metrics.count(sample.name) || !sample.name.starts_with("pg")) continue;  // the fixture's custom ones
+    if (!metrics::own::IsSeriesName(sample.name)) {
+      EXPECT_FALSE(sample.name.starts_with("pg_")) << sample.name << " is written by pgpulse but not declared";
+      continue;
+    }
+    own_seen.insert(sample.name);
+    for (const auto& [label, value] : sample.labels) {
+      const bool declared = label == metrics::own::kTargetLabel || label == "cluster" ||
+                            metrics::own::IsSeriesLabel(label) ||
+                            (sample.name == "pgpulse_build_info" && (label == "version" || label == "revision"));
+      EXPECT_TRUE(declared) << sample.name << " has the undeclared label " << label;
+    }
+  }
+  for (const char* name : {metrics::own::kUp, metrics::own::kStatic, metrics::own::kServerVersionNum}) {
+    EXPECT_TRUE(own_seen.count(name)) << name;
+  }
+  EXPECT_TRUE(own_seen.count("pgpulse_target_role_info"));
+  EXPECT_TRUE(own_seen.count("pgpulse_collector_enabled"));
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// Temporary files and child processes for tests that drive real programs.
+// Child processes for tests that drive real programs.
 #ifndef PGPULSE_TESTS_HARNESS_PROCESS_H_
 #define PGPULSE_TESTS_HARNESS_PROCESS_H_
 
@@ -11,37 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "tests/harness/files.h"
+#include "tests/harness/free_port.h"
+
 namespace pgpulse::testing {
-
-// A fresh directory (mode 0700) under $TMPDIR or /tmp, removed recursively on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-// Writes contents to a new 0600 file in a fresh temp location; returns the path. Caller may overwrite it later.
-// The file lives until the test process exits (removed by an atexit hook), so paths can be handed to long-lived
-// processes without the caller managing lifetimes.
-std::string WriteTempFile(const std::string& contents, const std::string& suffix = "");
-
-// Atomically replaces `path` (write a sibling temp file, then rename), so a process watching or re-reading the file
-// never sees it half written. Keeps the mode of an existing file; a new file gets 0600.
-void WriteFile(const std::string& path, const std::string& contents);
-
-// Reads a whole file; throws std::runtime_error if it cannot be opened.
-std::string ReadFile(const std::string& path);
-
-// Binds 127.0.0.1:0 and reports the port the kernel chose. The port is free now, not reserved: a caller that loses
-// the race to another process must retry with a new one.
-uint16_t FreePort();
 
 // A running program. stdout and stderr both go to one log file in a temp dir that lives as long as this object.
 // The child gets SIGKILL if the thread that created this object dies, so construct it on a thread that outlives it

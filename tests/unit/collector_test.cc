@@ -5,10 +5,10 @@
 #include <sstream>
 
 #include "exporter/collector/capabilities.h"
+#include "exporter/collector/collector_cache.h"
 #include "exporter/collector/loader.h"
 #include "exporter/collector/reference.h"
 #include "exporter/collector/rows.h"
-#include "exporter/collector/collector_cache.h"
 #include "exporter/collector/top.h"
 #include "exporter/config/config.h"
 
@@ -46,7 +46,7 @@ std::string Replace(std::string text, const std::string& from, const std::string
   return text.replace(at, from.size(), to);
 }
 
-TEST(ParseDefinition, ReadsEveryField) {
+TEST(ParseDefinitionTest, ReadsEveryField) {
   auto def = ParseDefinition(kValid, "c.yaml");
   EXPECT_EQ(def.name, "sizes");
   EXPECT_EQ(def.scope, Scope::kDatabase);
@@ -58,7 +58,7 @@ TEST(ParseDefinition, ReadsEveryField) {
   EXPECT_EQ(def.columns[1].name, "pg_x_size_bytes");
 }
 
-TEST(ParseDefinition, RejectsSchemaViolationsNamingFileLineAndKey) {
+TEST(ParseDefinitionTest, RejectsSchemaViolationsNamingFileLineAndKey) {
   EXPECT_NE(ErrorOf(Replace(kValid, "ttl: 5m", "ttl: 5m\nbogus: 1")).find("c.yaml:5:1: bogus: unknown key"),
             std::string::npos);
   EXPECT_NE(ErrorOf(Replace(kValid, "scope: database", "scope: instance")).find("scope: must be cluster or database"),
@@ -87,7 +87,7 @@ TEST(ParseDefinition, RejectsSchemaViolationsNamingFileLineAndKey) {
   EXPECT_NE(ErrorOf("name: [").find("invalid YAML"), std::string::npos);
 }
 
-TEST(SelectVariant, PicksTheRangeForEachVersion) {
+TEST(SelectVariantTest, PicksTheRangeForEachVersion) {
   auto def = ParseDefinition(R"(
 name: statements
 scope: cluster
@@ -110,7 +110,7 @@ metrics: [{column: a, usage: gauge, name: m, help: h}]
   EXPECT_EQ(SelectVariant(narrow, 120000), nullptr);
 }
 
-TEST(MapRows, MapsLabelsValuesAndNulls) {
+TEST(MapRowsTest, MapsLabelsValuesAndNulls) {
   auto def = ParseDefinition(kValid, "c.yaml");
   pg::Result result{{"size_bytes", "relname"}, {{"42", "a"}, {std::nullopt, "b"}, {"7.5", std::nullopt}}};
   auto rows = MapRows(def, result);
@@ -132,7 +132,7 @@ TEST(MapRows, MapsLabelsValuesAndNulls) {
   EXPECT_TRUE(rendered->truncated);
 }
 
-TEST(MapRows, MaxRowsKeepsTheFirstRowsInQueryOrderAndCountsTheRest) {
+TEST(MapRowsTest, MaxRowsKeepsTheFirstRowsInQueryOrderAndCountsTheRest) {
   auto def = ParseDefinition(Replace(kValid, "ttl: 5m", "ttl: 5m\nmax_rows: 2"), "c.yaml");
   EXPECT_EQ(def.max_rows, 2u);
   pg::Result result{{"relname", "size_bytes"}, {{"big", "30"}, {"mid", std::nullopt}, {"small", "10"}, {"tiny", "1"}}};
@@ -158,7 +158,7 @@ TEST(MapRows, MaxRowsKeepsTheFirstRowsInQueryOrderAndCountsTheRest) {
   EXPECT_EQ(ParseDefinition(kValid, "c.yaml").max_rows, 0u) << "no cap unless the collector sets one";
 }
 
-TEST(BuiltInCollectors, TableHealthCapsLeaveTheBenchmarkInstanceWhole) {
+TEST(BuiltinCollectorsTest, TableHealthCapsLeaveTheBenchmarkInstanceWhole) {
   // tests/bench: 200 databases of 30 tables, one index each. Those are kept whole at the defaults, every column
   // present; one database of thousands of tables is cut to its largest.
   const std::size_t databases = 200, tables = 30;
@@ -177,7 +177,7 @@ TEST(BuiltInCollectors, TableHealthCapsLeaveTheBenchmarkInstanceWhole) {
   EXPECT_EQ(seen.size(), 2u);
 }
 
-TEST(MapRows, RejectsColumnMismatchesAndNonNumbers) {
+TEST(MapRowsTest, RejectsColumnMismatchesAndNonNumbers) {
   auto def = ParseDefinition(kValid, "c.yaml");
   EXPECT_THROW(MapRows(def, pg::Result{{"relname"}, {}}), std::runtime_error);
   EXPECT_THROW(MapRows(def, pg::Result{{"relname", "size_bytes", "extra"}, {}}), std::runtime_error);
@@ -202,7 +202,7 @@ Row StatementRow(const std::string& db, const std::string& id, double seconds) {
   return Row{{{"datname", db}, {"queryid", id}}, {seconds}};
 }
 
-TEST(TopSelector, KeepsTopPerGroupAndSumsTheRest) {
+TEST(TopSelectorTest, KeepsTopPerGroupAndSumsTheRest) {
   auto def = ParseDefinition(kTop, "t.yaml");
   TopSelector top;
   const auto now = std::chrono::steady_clock::now();
@@ -215,7 +215,7 @@ TEST(TopSelector, KeepsTopPerGroupAndSumsTheRest) {
   EXPECT_EQ(got, (std::map<std::string, double>{{"a/2", 30}, {"a/3", 20}, {"a/other", 15}, {"b/9", 1}}));
 }
 
-TEST(TopSelector, HysteresisKeepsARowThatFellOutUntilKeepPasses) {
+TEST(TopSelectorTest, HysteresisKeepsARowThatFellOutUntilKeepPasses) {
   auto def = ParseDefinition(kTop, "t.yaml");
   TopSelector top;
   const auto t0 = std::chrono::steady_clock::now();
@@ -243,7 +243,7 @@ std::map<std::string, double> ById(const std::vector<Row>& rows) {
   return values;
 }
 
-TEST(TopSelector, OtherIsACounterThatNeverGoesBackwardsWhenRowsMove) {
+TEST(TopSelectorTest, OtherIsACounterThatNeverGoesBackwardsWhenRowsMove) {
   auto def = ParseDefinition(kTop, "t.yaml");
   TopSelector top;
   auto t = std::chrono::steady_clock::now();
@@ -272,14 +272,14 @@ TEST(TopSelector, OtherIsACounterThatNeverGoesBackwardsWhenRowsMove) {
   EXPECT_EQ(v["other"], 1);
 }
 
-TEST(ParseDefinition, TopNeedsAValueForEveryLabel) {
+TEST(ParseDefinitionTest, TopNeedsAValueForEveryLabel) {
   EXPECT_NE(ErrorOf(Replace(kTop, "other: {queryid: other}", "other: {}")).find("neither in group_by"),
             std::string::npos);
   EXPECT_NE(ErrorOf(Replace(kTop, "rank_by: seconds_total", "rank_by: queryid")).find("gauge or counter"),
             std::string::npos);
 }
 
-TEST(SkipReason, ExplainsWhyACollectorCannotRun) {
+TEST(SkipReasonTest, ExplainsWhyACollectorCannotRun) {
   auto def = ParseDefinition(kValid, "c.yaml");
   Capabilities caps;
   caps.server_version = 150004;
@@ -304,7 +304,7 @@ TEST(SkipReason, ExplainsWhyACollectorCannotRun) {
   EXPECT_EQ(SkipReason(def, caps), "unsupported_version");
 }
 
-TEST(RenderSql, QualifiesWithTheExtensionsSchema) {
+TEST(RenderSqlTest, QualifiesWithTheExtensionsSchema) {
   auto def = ParseDefinition(R"(
 name: statements
 scope: cluster
@@ -329,7 +329,7 @@ metrics: [{column: calls, usage: counter, name: c_total, help: h}]
             std::string::npos);
 }
 
-TEST(RenderSql, NamesTheCollectorInComments) {
+TEST(RenderSqlTest, NamesTheCollectorInComments) {
   // pg_stat_activity (which truncates) finds the name in front, pg_stat_statements 18 (which drops a leading
   // comment) at the end.
   Capabilities caps;
@@ -358,7 +358,7 @@ TEST(RenderSql, NamesTheCollectorInComments) {
   }
 }
 
-TEST(DropDuplicateLabelSets, KeepsTheFirstOfEachLabelSet) {
+TEST(DropDuplicateLabelSetsTest, KeepsTheFirstOfEachLabelSet) {
   std::vector<Row> rows = {Row{{{"a", "1"}}, {1.0}}, Row{{{"a", "2"}}, {2.0}}, Row{{{"a", "1"}}, {3.0}}};
   EXPECT_EQ(DropDuplicateLabelSets(rows), 1u);
   ASSERT_EQ(rows.size(), 2u);
@@ -366,7 +366,7 @@ TEST(DropDuplicateLabelSets, KeepsTheFirstOfEachLabelSet) {
   EXPECT_EQ(rows[1].labels.at("a"), "2");
 }
 
-TEST(BuildCollectorSet, AppliesOverridesAndRejectsUnknownNames) {
+TEST(BuildCollectorSetTest, AppliesOverridesAndRejectsUnknownNames) {
   std::vector<Definition> defs = {ParseDefinition(kValid, "c.yaml"), ParseDefinition(kTop, "t.yaml")};
   std::map<std::string, config::CollectorSettings> settings;
   settings["sizes"].enabled = false;
@@ -388,7 +388,7 @@ TEST(BuildCollectorSet, AppliesOverridesAndRejectsUnknownNames) {
   EXPECT_THROW(BuildCollectorSet(defs, settings), config::ConfigError);
 }
 
-TEST(ValidateSet, RejectsDuplicateNamesAndConflictingMetrics) {
+TEST(ValidateSetTest, RejectsDuplicateNamesAndConflictingMetrics) {
   auto a = ParseDefinition(kValid, "a.yaml");
   auto b = ParseDefinition(kValid, "b.yaml");
   EXPECT_THROW(ValidateSet({a, b}), config::ConfigError);
@@ -398,7 +398,7 @@ TEST(ValidateSet, RejectsDuplicateNamesAndConflictingMetrics) {
   EXPECT_THROW(ValidateSet({a, b}), config::ConfigError);
 }
 
-TEST(BuiltinCollectors, LoadAndCoverEverySupportedVersion) {
+TEST(BuiltinCollectorsTest, LoadAndCoverEverySupportedVersion) {
   const auto defs = LoadCollectors({});
   ASSERT_FALSE(defs.empty());
   for (const auto& def : defs) {
@@ -422,7 +422,7 @@ const Definition& Builtin(const std::vector<Definition>& defs, const std::string
   throw std::runtime_error("no built-in collector " + name);
 }
 
-TEST(BuiltinCollectors, ChooseTheRightSqlFor13Through18) {
+TEST(BuiltinCollectorsTest, ChooseTheRightSqlFor13Through18) {
   const auto defs = LoadCollectors({});
   const auto& statements = Builtin(defs, "stat_statements");
   // 13 renamed total_time to total_exec_time and added wal_bytes.
@@ -447,7 +447,7 @@ TEST(BuiltinCollectors, ChooseTheRightSqlFor13Through18) {
   }
 }
 
-TEST(CheckTargetLabels, RejectsClashesWithCollectorLabels) {
+TEST(CheckTargetLabelsTest, RejectsClashesWithCollectorLabels) {
   auto set = BuildCollectorSet({ParseDefinition(kValid, "c.yaml")}, {});
   config::TargetConfig target;
   target.origin = "p.yml:3";
@@ -457,13 +457,24 @@ TEST(CheckTargetLabels, RejectsClashesWithCollectorLabels) {
   EXPECT_THROW(CheckTargetLabels(*set, {target}), config::ConfigError);
 }
 
+TEST(CheckTargetLabelsTest, RejectsTheLabelsOfPgpulsesOwnSeries) {
+  auto set = BuildCollectorSet({ParseDefinition(kValid, "c.yaml")}, {});
+  // pg_static{version} and pgpulse_target_role_info{rolname}: a target label would be overwritten silently.
+  for (const char* label : {"version", "short_version", "rolname", "collector"}) {
+    config::TargetConfig target;
+    target.origin = "p.yml:3";
+    target.labels[label] = "x";
+    EXPECT_THROW(CheckTargetLabels(*set, {target}), config::ConfigError) << label;
+  }
+}
+
 }  // namespace
 }  // namespace pgpulse::collector
 
 namespace pgpulse::collector {
 namespace {
 
-TEST(MetricReference, DocsMatchTheCollectorFiles) {
+TEST(MetricReferenceTest, DocsMatchTheCollectorFiles) {
   std::ifstream in(std::string(PGPULSE_SOURCE_DIR) + "/docs/metrics.md");
   std::stringstream text;
   text << in.rdbuf();
@@ -476,7 +487,7 @@ TEST(MetricReference, DocsMatchTheCollectorFiles) {
       << "docs/metrics.md is out of date: run scripts/gen-metric-reference.sh";
 }
 
-TEST(MetricReference, ListsEveryMetricWithItsCollector) {
+TEST(MetricReferenceTest, ListsEveryMetricWithItsCollector) {
   auto def = ParseDefinition(kValid, "c.yaml");
   const auto table = RenderMetricReference({def});
   EXPECT_NE(table.find("| `pg_x_size_bytes` | gauge | relname | sizes | database, 300s | Size in bytes. |"),

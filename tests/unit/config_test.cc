@@ -38,7 +38,7 @@ std::string ErrorOf(const std::string& yaml) {
   return "";
 }
 
-TEST(ParseConfig, ReadsTheContractExample) {
+TEST(ParseConfigTest, ReadsTheContractExample) {
   TempFile password("s3cret\n");
   const auto config = ParseConfig(R"(
 targets:
@@ -70,13 +70,13 @@ custom_collectors: [/etc/pgpulse/collectors.d]
   EXPECT_EQ(config.custom_collectors, (std::vector<std::string>{"/etc/pgpulse/collectors.d"}));
 }
 
-TEST(ParseConfig, BrokenYamlNamesFileAndLine) {
+TEST(ParseConfigTest, BrokenYamlNamesFileAndLine) {
   const auto error = ErrorOf("targets:\n  - name: a\n    dsn: [unclosed\n");
   EXPECT_NE(error.find("pgpulse.yml:"), std::string::npos) << error;
   EXPECT_NE(error.find("invalid YAML"), std::string::npos) << error;
 }
 
-TEST(ParseConfig, UnknownKeysAreRejectedWithLineAndKey) {
+TEST(ParseConfigTest, UnknownKeysAreRejectedWithLineAndKey) {
   auto error = ErrorOf("targets:\n  - name: a\n    dsn: host=db\n    pasword_file: /x\n");
   EXPECT_NE(error.find("pgpulse.yml:4:5: targets[0].pasword_file: unknown key"), std::string::npos) << error;
   error = ErrorOf("target:\n  - name: a\n");
@@ -85,20 +85,20 @@ TEST(ParseConfig, UnknownKeysAreRejectedWithLineAndKey) {
   EXPECT_NE(error.find("collectors.x.enabeld: unknown key"), std::string::npos) << error;
 }
 
-TEST(ParseConfig, MissingPasswordFileIsAnError) {
+TEST(ParseConfigTest, MissingPasswordFileIsAnError) {
   const auto error = ErrorOf("targets:\n  - name: a\n    dsn: host=db\n    password_file: /nonexistent/pw\n");
   EXPECT_NE(error.find("pgpulse.yml:4:20: targets[0].password_file: cannot read secret file /nonexistent/pw"),
             std::string::npos)
       << error;
 }
 
-TEST(ParseConfig, EmptyPasswordFileIsAnError) {
+TEST(ParseConfigTest, EmptyPasswordFileIsAnError) {
   TempFile empty("\n");
   const auto error = ErrorOf("targets:\n  - name: a\n    dsn: host=db\n    password_file: " + empty.path() + "\n");
   EXPECT_NE(error.find("is empty"), std::string::npos) << error;
 }
 
-TEST(ParseConfig, RejectsBadValues) {
+TEST(ParseConfigTest, RejectsBadValues) {
   EXPECT_NE(ErrorOf("targets:\n  - dsn: host=db\n").find("targets[0].name: is required"), std::string::npos);
   EXPECT_NE(ErrorOf("targets:\n  - name: a\n").find("targets[0].dsn: is required"), std::string::npos);
   EXPECT_NE(ErrorOf("targets:\n  - name: 'has space'\n    dsn: host=db\n").find("targets[0].name"), std::string::npos);
@@ -117,24 +117,24 @@ TEST(ParseConfig, RejectsBadValues) {
             std::string::npos);
 }
 
-TEST(ParseConfig, MalformedDsnIsRejectedWithoutEchoingIt) {
+TEST(ParseConfigTest, MalformedDsnIsRejectedWithoutEchoingIt) {
   const auto error = ErrorOf("targets:\n  - name: a\n    dsn: \"host=db password s3cret\"\n");
   EXPECT_NE(error.find("pgpulse.yml:3:10: targets[0].dsn: invalid DSN"), std::string::npos) << error;
   EXPECT_EQ(error.find("s3cret"), std::string::npos) << error;
 }
 
-TEST(ParseConfig, DuplicateTargetNamesAreRejected) {
+TEST(ParseConfigTest, DuplicateTargetNamesAreRejected) {
   const auto error = ErrorOf("targets:\n  - {name: a, dsn: host=x}\n  - {name: a, dsn: host=y}\n");
   EXPECT_NE(error.find("duplicate target name \"a\" (first at pgpulse.yml:2)"), std::string::npos) << error;
 }
 
-TEST(ParseConfig, RedactsTheDsnItKeeps) {
+TEST(ParseConfigTest, RedactsTheDsnItKeeps) {
   const auto config = ParseConfig("targets:\n  - {name: a, dsn: 'postgresql://u:s3cret@db/x'}\n", "f");
   EXPECT_EQ(config.targets[0].redacted_dsn, "host=db dbname=x user=u password=xxxxx");
   EXPECT_EQ(config.targets[0].conn.at("password"), "s3cret");  // still used to connect
 }
 
-TEST(LoadConfigFile, NamesAMissingFile) {
+TEST(LoadConfigFileTest, NamesAMissingFile) {
   try {
     LoadConfigFile("/nonexistent/pgpulse.yml");
     FAIL();
@@ -151,7 +151,7 @@ EnvLookup FakeEnv(std::map<std::string, std::string> vars) {
   };
 }
 
-TEST(Environment, DataSourceNameSingle) {
+TEST(EnvironmentTest, DataSourceNameSingle) {
   auto targets = TargetsFromEnvironment(FakeEnv({{"DATA_SOURCE_NAME", "postgresql://rep:pw@db:5432/postgres"}}));
   ASSERT_EQ(targets.size(), 1u);
   EXPECT_EQ(targets[0].name, "db:5432/postgres");
@@ -159,7 +159,7 @@ TEST(Environment, DataSourceNameSingle) {
   EXPECT_EQ(targets[0].redacted_dsn, "host=db port=5432 dbname=postgres user=rep password=xxxxx");
 }
 
-TEST(Environment, DataSourceNameCommaSeparated) {
+TEST(EnvironmentTest, DataSourceNameCommaSeparated) {
   auto targets = TargetsFromEnvironment(FakeEnv(
       {{"DATA_SOURCE_NAME", "postgresql://rep@a:5432/postgres,host=b,c port=5433 user=rep,postgresql://rep@a,d/x"}}));
   ASSERT_EQ(targets.size(), 3u);
@@ -169,13 +169,13 @@ TEST(Environment, DataSourceNameCommaSeparated) {
   EXPECT_EQ(targets[1].origin, "DATA_SOURCE_NAME[1]");
 }
 
-TEST(Environment, SameDestinationGetsDistinctNames) {
+TEST(EnvironmentTest, SameDestinationGetsDistinctNames) {
   auto targets = TargetsFromEnvironment(FakeEnv({{"DATA_SOURCE_NAME", "postgresql://a@db/x,postgresql://b@db/x"}}));
   ASSERT_EQ(targets.size(), 2u);
   EXPECT_NE(targets[0].name, targets[1].name);
 }
 
-TEST(Environment, DataSourceUriWithUserAndPassword) {
+TEST(EnvironmentTest, DataSourceUriWithUserAndPassword) {
   auto targets = TargetsFromEnvironment(FakeEnv({{"DATA_SOURCE_URI", "db:5432/postgres?sslmode=disable"},
                                                  {"DATA_SOURCE_USER", "rep"},
                                                  {"DATA_SOURCE_PASS", "s3cret"}}));
@@ -187,7 +187,7 @@ TEST(Environment, DataSourceUriWithUserAndPassword) {
   EXPECT_EQ(targets[0].name, "db:5432/postgres");
 }
 
-TEST(Environment, DataSourceUriWithFiles) {
+TEST(EnvironmentTest, DataSourceUriWithFiles) {
   TempFile user("rep\n"), pass("s3cret\n");
   auto targets = TargetsFromEnvironment(FakeEnv({{"DATA_SOURCE_URI", "db/postgres,db2/postgres"},
                                                  {"DATA_SOURCE_USER_FILE", user.path()},
@@ -198,13 +198,13 @@ TEST(Environment, DataSourceUriWithFiles) {
   EXPECT_EQ(targets[0].password_file, pass.path());
 }
 
-TEST(Environment, DataSourceUriKeepsMultiHostAuthorities) {
+TEST(EnvironmentTest, DataSourceUriKeepsMultiHostAuthorities) {
   EXPECT_EQ(SplitDataSourceUris("a:5432,b:5432/db?sslmode=disable,c/x"),
             (std::vector<std::string>{"a:5432,b:5432/db?sslmode=disable", "c/x"}));
   EXPECT_EQ(SplitDataSourceUris("db"), (std::vector<std::string>{"db"}));
 }
 
-TEST(Environment, UnreadablePasswordFileIsAnError) {
+TEST(EnvironmentTest, UnreadablePasswordFileIsAnError) {
   try {
     TargetsFromEnvironment(FakeEnv({{"DATA_SOURCE_URI", "db/postgres"}, {"DATA_SOURCE_PASS_FILE", "/nonexistent"}}));
     FAIL();
@@ -214,25 +214,27 @@ TEST(Environment, UnreadablePasswordFileIsAnError) {
   }
 }
 
-TEST(Environment, NothingSetMeansNoTargets) { EXPECT_TRUE(TargetsFromEnvironment(FakeEnv({})).empty()); }
+TEST(EnvironmentTest, NothingSetMeansNoTargets) { EXPECT_TRUE(TargetsFromEnvironment(FakeEnv({})).empty()); }
 
-TEST(ResolveConfig, FileTargetsWinOverEnvironment) {
+TEST(ResolveConfigTest, FileTargetsWinOverEnvironment) {
   TempFile file("targets:\n  - {name: from-file, dsn: host=db}\n");
   auto config = ResolveConfig(file.path(), FakeEnv({{"DATA_SOURCE_NAME", "host=other"}}));
   ASSERT_EQ(config.targets.size(), 1u);
   EXPECT_EQ(config.targets[0].name, "from-file");
 }
 
-TEST(ResolveConfig, FileWithoutTargetsFallsBackToEnvironment) {
+TEST(ResolveConfigTest, FileWithoutTargetsFallsBackToEnvironment) {
   TempFile file("collectors: {}\n");
   auto config = ResolveConfig(file.path(), FakeEnv({{"DATA_SOURCE_NAME", "host=other"}}));
   ASSERT_EQ(config.targets.size(), 1u);
   EXPECT_EQ(config.targets[0].conn.at("host"), "other");
 }
 
-TEST(ResolveConfig, NoTargetsAnywhereIsAnError) { EXPECT_THROW(ResolveConfig(std::nullopt, FakeEnv({})), ConfigError); }
+TEST(ResolveConfigTest, NoTargetsAnywhereIsAnError) {
+  EXPECT_THROW(ResolveConfig(std::nullopt, FakeEnv({})), ConfigError);
+}
 
-TEST(ParseDuration, AcceptsUnitsAndRejectsJunk) {
+TEST(ParseDurationTest, AcceptsUnitsAndRejectsJunk) {
   EXPECT_EQ(ParseDuration("30s"), std::chrono::seconds(30));
   EXPECT_EQ(ParseDuration("250ms"), std::chrono::milliseconds(250));
   EXPECT_EQ(ParseDuration("1h30m"), std::chrono::minutes(90));
@@ -254,7 +256,7 @@ TEST(ParseDuration, AcceptsUnitsAndRejectsJunk) {
 namespace pgpulse::config {
 namespace {
 
-TEST(DatabaseFilter, NamesAndSlashDelimitedRegexes) {
+TEST(DatabaseFilterTest, NamesAndSlashDelimitedRegexes) {
   DatabaseFilter filter;
   EXPECT_TRUE(DatabaseMatcher(filter).Matches("cafe"));
   EXPECT_FALSE(DatabaseMatcher(filter).Matches("template0"));
@@ -268,7 +270,7 @@ TEST(DatabaseFilter, NamesAndSlashDelimitedRegexes) {
   EXPECT_FALSE(matcher.Matches("erp.x"));  // a plain name matches only itself
 }
 
-TEST(ParseConfig, ValidatesDiscoveryAndBudgetSettings) {
+TEST(ParseConfigTest, ValidatesDiscoveryAndBudgetSettings) {
   EXPECT_NE(ErrorOf("targets:\n  - name: a\n    dsn: host=db\n    databases: {include: ['/([/']}\n")
                 .find("targets[0].databases.include: invalid regular expression"),
             std::string::npos);

@@ -6,8 +6,8 @@
 #include <chrono>
 #include <thread>
 
-#include "exporter/collector/loader.h"
 #include "exporter/collector/collector_cache.h"
+#include "exporter/collector/loader.h"
 #include "exporter/config/dsn.h"
 #include "exporter/config/json_object.h"
 #include "exporter/targets/credential_watch.h"
@@ -21,7 +21,7 @@ using testing::ErrorOf;
 using testing::WriteFile;
 using testing::WriteTempFile;
 
-TEST(JsonSecret, ReadsUsernameAndPasswordAndIgnoresOtherKeys) {
+TEST(JsonSecretTest, ReadsUsernameAndPasswordAndIgnoresOtherKeys) {
   const auto path = WriteTempFile(
       R"({"engine": "postgres", "host": "db", "port": 5432, "username": "app_b", "password": "p\"w\/d"})");
   const auto credentials = ReadJsonSecret(path);
@@ -29,7 +29,7 @@ TEST(JsonSecret, ReadsUsernameAndPasswordAndIgnoresOtherKeys) {
   EXPECT_EQ(credentials.password, "p\"w/d");  // JSON escapes are decoded, \/ included
 }
 
-TEST(JsonObject, DecodesEscapesAndSkipsOtherValues) {
+TEST(JsonObjectTest, DecodesEscapesAndSkipsOtherValues) {
   const auto members = ParseJsonObject(
       R"( {"a": "x\/y\\z\"\u00e9\ud83d\ude00\n", "n": -12.5e3, "o": {"k": [1, true, null, {"d": []}]}, "b": false} )");
   EXPECT_EQ(members.at("a"), "x/y\\z\"\xc3\xa9\xf0\x9f\x98\x80\n");
@@ -39,7 +39,7 @@ TEST(JsonObject, DecodesEscapesAndSkipsOtherValues) {
   EXPECT_TRUE(ParseJsonObject("{}").empty());
 }
 
-TEST(JsonObject, RejectsWhatIsNotOneStrictObject) {
+TEST(JsonObjectTest, RejectsWhatIsNotOneStrictObject) {
   for (const char* text : {"", "{", "{\"a\" 1}", "{\"a\": 01}", "{\"a\": \"\\x\"}", "{\"a\": \"\\ud800\"}",
                            "{\"a\": tru}", "{\"a\": 1,}", "{} {}", "{'a': 1}", "{\"a\": \"tab\there\"}"}) {
     EXPECT_THROW(ParseJsonObject(text), JsonError) << text;
@@ -47,7 +47,7 @@ TEST(JsonObject, RejectsWhatIsNotOneStrictObject) {
   EXPECT_THROW(ParseJsonObject("{\"a\": " + std::string(1000, '[') + std::string(1000, ']') + "}"), JsonError);
 }
 
-TEST(JsonSecret, ProblemsNameTheFileAndKeyButNeverAValue) {
+TEST(JsonSecretTest, ProblemsNameTheFileAndKeyButNeverAValue) {
   const std::string secret = "hunter2-very-secret";
   for (const auto& [text, expected] : std::vector<std::pair<std::string, std::string>>{
            {R"({"username": "app", "pasword": ")" + secret + "\"}", "has no \"password\""},
@@ -66,7 +66,7 @@ TEST(JsonSecret, ProblemsNameTheFileAndKeyButNeverAValue) {
   }
 }
 
-TEST(LoadCredentials, StrongerSourcesWin) {
+TEST(LoadCredentialsTest, StrongerSourcesWin) {
   TargetConfig target;
   target.conn = ParseDsn("postgresql://dsn_user:dsn_pass@db/postgres");
   EXPECT_EQ(LoadCredentials(target), (Credentials{"dsn_user", "dsn_pass"}));
@@ -81,7 +81,7 @@ TEST(LoadCredentials, StrongerSourcesWin) {
   EXPECT_EQ(LoadCredentials(target), (Credentials{"json_user", "json_pass"}));
 }
 
-TEST(LoadCredentials, NoPasswordLeavesItToLibpqsPassfile) {
+TEST(LoadCredentialsTest, NoPasswordLeavesItToLibpqsPassfile) {
   TargetConfig target;
   target.conn = ParseDsn("host=db user=rep dbname=postgres passfile=/etc/pgpulse/pgpass");
   EXPECT_EQ(LoadCredentials(target), (Credentials{"rep", std::nullopt}));  // an absent passfile is libpq's business
@@ -95,7 +95,7 @@ TEST(LoadCredentials, NoPasswordLeavesItToLibpqsPassfile) {
   EXPECT_EQ(CredentialFiles(target), std::vector<std::string>{"/run/secrets/pw"});
 }
 
-TEST(ParseConfig, SecretFileIsValidatedAndExcludesOtherCredentialFiles) {
+TEST(ParseConfigTest, SecretFileIsValidatedAndExcludesOtherCredentialFiles) {
   const auto secret = WriteTempFile(R"({"username": "a", "password": "b"})");
   const auto password = WriteTempFile("pw\n");
   const auto head = "targets:\n  - name: t\n    dsn: host=db dbname=postgres\n";
@@ -115,7 +115,7 @@ TEST(ParseConfig, SecretFileIsValidatedAndExcludesOtherCredentialFiles) {
   EXPECT_EQ(user_file.targets.at(0).user_file, password);
 }
 
-TEST(CredentialWatch, NoticesAChangedFileAndKeepsTheLastGoodCredentials) {
+TEST(CredentialWatchTest, NoticesAChangedFileAndKeepsTheLastGoodCredentials) {
   TargetConfig target;
   target.name = "t";
   target.conn = ParseDsn("host=db dbname=postgres");
@@ -147,7 +147,7 @@ TEST(CredentialWatch, NoticesAChangedFileAndKeepsTheLastGoodCredentials) {
   EXPECT_EQ(watch.auth_failures(), 1u);
 }
 
-TEST(CheckTargetLabels, ReservesTheLabelsOfPgpulsesOwnSeries) {
+TEST(CheckTargetLabelsTest, ReservesTheLabelsOfPgpulsesOwnSeries) {
   auto set = collector::BuildCollectorSet(collector::LoadCollectors({}), {});
   for (const char* label : {"result", "collector", "rolname", "datname"}) {
     TargetConfig target;

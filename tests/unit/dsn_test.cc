@@ -41,20 +41,20 @@ std::optional<std::string> ParseDsnError(const std::string& dsn) {
   }
 }
 
-TEST(RedactDsn, RebuildsUriAsKeywordValueWithThePasswordMasked) {
+TEST(RedactDsnTest, RebuildsUriAsKeywordValueWithThePasswordMasked) {
   EXPECT_EQ(RedactDsn("postgresql://rep:s3cret@db.internal:5432/postgres?sslmode=require"),
             "host=db.internal port=5432 dbname=postgres user=rep password=xxxxx sslmode=require");
   EXPECT_EQ(RedactDsn("postgres://rep:s3cret@db/x"), "host=db dbname=x user=rep password=xxxxx");
 }
 
-TEST(RedactDsn, MasksUriPasswordHoldingAQuestionMark) {
+TEST(RedactDsnTest, MasksUriPasswordHoldingAQuestionMark) {
   // libpq ends the user-info at the first '@' before any '/', so a '?' belongs to the password.
   const auto redacted = RedactDsn("postgresql://rep:Real?Secret-9@host/db");
   EXPECT_EQ(redacted, "host=host dbname=db user=rep password=xxxxx");
   EXPECT_EQ(ParseDsn("postgresql://rep:Real?Secret-9@host/db").at("password"), "Real?Secret-9");
 }
 
-TEST(RedactDsn, RejectsUriPasswordHoldingUnencodedDelimiters) {
+TEST(RedactDsnTest, RejectsUriPasswordHoldingUnencodedDelimiters) {
   // libpq would cut the user-info at the '/' (or the first '@') and read the rest of the password as port and
   // database name: pgpulse refuses the DSN rather than show or send those pieces.
   const std::string dsn = "postgresql://rep:pa/ss@w:rd@db:5432/postgres";
@@ -69,7 +69,7 @@ TEST(RedactDsn, RejectsUriPasswordHoldingUnencodedDelimiters) {
   EXPECT_EQ(RedactDsn("postgresql://db/postgres?user=rep@server"), "host=db dbname=postgres user=rep@server");
 }
 
-TEST(RedactDsn, MasksUriQueryPasswords) {
+TEST(RedactDsnTest, MasksUriQueryPasswords) {
   EXPECT_EQ(RedactDsn("postgresql://db/postgres?user=rep&password=s3cret&sslmode=disable"),
             "host=db dbname=postgres user=rep password=xxxxx sslmode=disable");
   EXPECT_EQ(RedactDsn("postgresql://db/postgres?password=s3cret"), "host=db dbname=postgres password=xxxxx");
@@ -78,12 +78,12 @@ TEST(RedactDsn, MasksUriQueryPasswords) {
             "host=db dbname=postgres sslkey=/k sslpassword=xxxxx");
 }
 
-TEST(RedactDsn, LeavesUriWithoutPasswordReadable) {
+TEST(RedactDsnTest, LeavesUriWithoutPasswordReadable) {
   EXPECT_EQ(RedactDsn("postgresql://rep@db:5432/postgres"), "host=db port=5432 dbname=postgres user=rep");
   EXPECT_EQ(RedactDsn("postgresql:///postgres?host=/run/postgresql"), "host=/run/postgresql dbname=postgres");
 }
 
-TEST(RedactDsn, MasksKeywordValuePasswords) {
+TEST(RedactDsnTest, MasksKeywordValuePasswords) {
   EXPECT_EQ(RedactDsn("host=db user=rep password=s3cret dbname=postgres"),
             "host=db dbname=postgres user=rep password=xxxxx");
   EXPECT_EQ(RedactDsn("host=db password = 'it\\'s a secret' user=rep"), "host=db user=rep password=xxxxx");
@@ -92,7 +92,7 @@ TEST(RedactDsn, MasksKeywordValuePasswords) {
   EXPECT_EQ(RedactDsn("host=db password=''"), "host=db password=xxxxx");
 }
 
-TEST(RedactDsn, QuotesValuesAsLibpqReadsThem) {
+TEST(RedactDsnTest, QuotesValuesAsLibpqReadsThem) {
   const std::string dsn =
       "host=db application_name='my app' options='-c search_path=\\'a b\\'' dbname='back\\\\slash' user='say\"hi'"
       " sslrootcert=''";
@@ -103,7 +103,7 @@ TEST(RedactDsn, QuotesValuesAsLibpqReadsThem) {
   EXPECT_EQ(LibpqParse(redacted), LibpqParse(dsn));
 }
 
-TEST(RedactDsn, HidesWhatLibpqCannotParse) {
+TEST(RedactDsnTest, HidesWhatLibpqCannotParse) {
   for (const std::string dsn : {
            "host=db password='unterminated s3cret", "just garbage s3cret",
            "host=db password=a b=s3cret",          // libpq would name "b=s3cret"'s key as an unknown option
@@ -123,7 +123,7 @@ TEST(RedactDsn, HidesWhatLibpqCannotParse) {
   }
 }
 
-TEST(ParseDsn, ReadsUriAndKeywordForms) {
+TEST(ParseDsnTest, ReadsUriAndKeywordForms) {
   auto uri = ParseDsn("postgresql://rep:pw@db.internal:6432/cafe?sslmode=require");
   EXPECT_EQ(uri["host"], "db.internal");
   EXPECT_EQ(uri["port"], "6432");
@@ -135,7 +135,7 @@ TEST(ParseDsn, ReadsUriAndKeywordForms) {
   EXPECT_EQ(kv["host"], "a,b");
 }
 
-TEST(ParseDsn, ErrorsUseFixedWordingWithNothingOfTheInput) {
+TEST(ParseDsnTest, ErrorsUseFixedWordingWithNothingOfTheInput) {
   // Not even an unknown option's name: in "password=a b=c" the "option" b is the rest of the password.
   for (const std::string dsn : {"host=db password s3cret", "host=db bogus_option=1", "password=a b=c"}) {
     SCOPED_TRACE(dsn);
@@ -234,7 +234,7 @@ void ExpectNoTrace(const std::string& text, const Shape& shape, const std::strin
   for (const auto& trace : traces) EXPECT_EQ(text.find(trace), std::string::npos) << what << ": " << text;
 }
 
-TEST(RedactDsn, NoPasswordShapeLeaksFromAnyPlacement) {
+TEST(RedactDsnTest, NoPasswordShapeLeaksFromAnyPlacement) {
   int parsed_exactly = 0, misread = 0, refused = 0;
   for (const auto& shape : PasswordShapes()) {
     for (const auto& [dsn, keyword] : Placements(shape.password)) {
@@ -278,7 +278,7 @@ TEST(RedactDsn, NoPasswordShapeLeaksFromAnyPlacement) {
   EXPECT_GT(refused, 30);
 }
 
-TEST(DescribeDsn, NamesHostPortAndDatabase) {
+TEST(DescribeDsnTest, NamesHostPortAndDatabase) {
   EXPECT_EQ(DescribeDsn(ParseDsn("postgresql://rep:pw@db:6432/cafe")), "db:6432/cafe");
   EXPECT_EQ(DescribeDsn(ParseDsn("user=rep")), "localhost:5432/rep");
   EXPECT_EQ(DescribeDsn(ParseDsn("host=/run/postgresql dbname=erp")), "/run/postgresql:5432/erp");

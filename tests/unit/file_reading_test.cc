@@ -64,7 +64,7 @@ std::string MakeFifo(const TempDir& dir, const std::string& name) {
 
 bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-TEST(ReadRegularFile, RefusesAFifoWithoutWaitingForAWriter) {
+TEST(ReadRegularFileTest, RefusesAFifoWithoutWaitingForAWriter) {
   TempDir dir;
   const auto fifo = MakeFifo(dir, "password");
   const auto start = std::chrono::steady_clock::now();
@@ -78,7 +78,7 @@ TEST(ReadRegularFile, RefusesAFifoWithoutWaitingForAWriter) {
   EXPECT_EQ(outcome.error, fifo + ": cannot read config file: is a FIFO, not a regular file");
 }
 
-TEST(ReadRegularFile, RefusesDevicesAndDirectoriesNamingWhatTheyAre) {
+TEST(ReadRegularFileTest, RefusesDevicesAndDirectoriesNamingWhatTheyAre) {
   // /dev/zero never ends: read to EOF, it filled memory until bad_alloc.
   EXPECT_EQ(ErrorOf([] { ReadSecretFile("/dev/zero"); }),
             "cannot read secret file /dev/zero: is a character device, not a regular file");
@@ -92,7 +92,7 @@ TEST(ReadRegularFile, RefusesDevicesAndDirectoriesNamingWhatTheyAre) {
   EXPECT_TRUE(Contains(ErrorOf([] { ReadSecretFile("/nonexistent/pw"); }), "No such file or directory"));
 }
 
-TEST(ReadRegularFile, RefusesFilesOverTheirCap) {
+TEST(ReadRegularFileTest, RefusesFilesOverTheirCap) {
   EXPECT_EQ(ReadSecretFile(WriteTempFile(std::string(4096, 'p'))), std::string(4096, 'p'));
   const auto big = WriteTempFile(std::string(4097, 'p'));
   EXPECT_EQ(ErrorOf([&] { ReadSecretFile(big); }), "cannot read secret file " + big + ": is larger than 4096 bytes");
@@ -112,7 +112,7 @@ TEST(ReadRegularFile, RefusesFilesOverTheirCap) {
   EXPECT_TRUE(LoadConfigFile(WriteTempFile(std::string(4 * 1024 * 1024, '#'), ".yml")).targets.empty());
 }
 
-TEST(ReadRegularFile, FollowsSymlinksAsKubernetesSecretVolumesUseThem) {
+TEST(ReadRegularFileTest, FollowsSymlinksAsKubernetesSecretVolumesUseThem) {
   TempDir dir;
   // What the kubelet writes: key -> ..data/key, ..data -> a timestamped directory.
   ASSERT_EQ(::mkdir((dir.path() + "/..2026_01_01").c_str(), 0700), 0);
@@ -125,7 +125,7 @@ TEST(ReadRegularFile, FollowsSymlinksAsKubernetesSecretVolumesUseThem) {
   EXPECT_TRUE(Contains(ErrorOf([&] { ReadSecretFile(dir.path() + "/zero"); }), "is a character device"));
 }
 
-TEST(ReadSecretFile, WarnsOnceAboutAFileOthersCanReadNamingFileAndModeNotContent) {
+TEST(ReadSecretFileTest, WarnsOnceAboutAFileOthersCanReadNamingFileAndModeNotContent) {
   const std::string secret = "warn-once-secret-value";
   const auto open_file = WriteTempFile(secret + "\n");
   ASSERT_EQ(::chmod(open_file.c_str(), 0644), 0);
@@ -155,7 +155,7 @@ TEST(ReadSecretFile, WarnsOnceAboutAFileOthersCanReadNamingFileAndModeNotContent
   EXPECT_FALSE(Contains(log, secret)) << log;
 }
 
-TEST(LoadCredentials, APassfileThatIsAFifoDoesNotStallLoading) {
+TEST(LoadCredentialsTest, APassfileThatIsAFifoDoesNotStallLoading) {
   TempDir dir;
   const auto fifo = MakeFifo(dir, "pgpass");
   TargetConfig target;
@@ -165,7 +165,7 @@ TEST(LoadCredentials, APassfileThatIsAFifoDoesNotStallLoading) {
   EXPECT_EQ(outcome.error, "") << "an unusable passfile is libpq's to report, at connect";
 }
 
-TEST(LoadDirectory, ACollectorFileThatIsAFifoIsAnErrorNotAStall) {
+TEST(LoadDirectoryTest, ACollectorFileThatIsAFifoIsAnErrorNotAStall) {
   TempDir dir;
   const auto fifo = MakeFifo(dir, "custom.yaml");
   const auto outcome = WithinTwoSeconds([&] { collector::LoadDirectory(dir.path()); }, fifo);
@@ -173,7 +173,7 @@ TEST(LoadDirectory, ACollectorFileThatIsAFifoIsAnErrorNotAStall) {
   EXPECT_EQ(outcome.error, fifo + ": cannot read collector file: is a FIFO, not a regular file");
 }
 
-TEST(ParseConfig, APasswordFileThatIsADeviceIsAnErrorAtItsLine) {
+TEST(ParseConfigTest, APasswordFileThatIsADeviceIsAnErrorAtItsLine) {
   const auto error = ErrorOf(
       [] { ParseConfig("targets:\n  - name: a\n    dsn: host=db\n    password_file: /dev/zero\n", "pgpulse.yml"); });
   EXPECT_EQ(error,

@@ -12,7 +12,7 @@
 namespace pgpulse::cli {
 namespace {
 
-TEST(ParseFlags, DefaultsFollowPostgresExporter) {
+TEST(ParseFlagsTest, DefaultsFollowPostgresExporter) {
   const auto flags = ParseFlags({});
   EXPECT_EQ(flags.listen_address, ":9187");
   EXPECT_EQ(flags.telemetry_path, "/metrics");
@@ -21,7 +21,7 @@ TEST(ParseFlags, DefaultsFollowPostgresExporter) {
   EXPECT_FALSE(flags.config_file.has_value());
 }
 
-TEST(ParseFlags, AcceptsBothValueForms) {
+TEST(ParseFlagsTest, AcceptsBothValueForms) {
   const auto flags = ParseFlags({"--config.file=/etc/pgpulse.yml", "--web.listen-address", "127.0.0.1:9999",
                                  "--web.telemetry-path=/m", "--log.level=debug", "--log.format", "json"});
   EXPECT_EQ(flags.config_file, "/etc/pgpulse.yml");
@@ -31,7 +31,7 @@ TEST(ParseFlags, AcceptsBothValueForms) {
   EXPECT_EQ(flags.log_format, "json");
 }
 
-TEST(ParseFlags, RejectsUnknownAndIncompleteFlags) {
+TEST(ParseFlagsTest, RejectsUnknownAndIncompleteFlags) {
   EXPECT_THROW(ParseFlags({"--web.listen"}), FlagError);
   EXPECT_THROW(ParseFlags({"--config.file"}), FlagError);
   EXPECT_THROW(ParseFlags({"--config.file="}), FlagError);
@@ -43,7 +43,7 @@ TEST(ParseFlags, RejectsUnknownAndIncompleteFlags) {
   }
 }
 
-TEST(ParseFlags, VersionAndHelp) {
+TEST(ParseFlagsTest, VersionAndHelp) {
   EXPECT_TRUE(ParseFlags({"--version"}).show_version);
   EXPECT_TRUE(ParseFlags({"--help"}).show_help);
   EXPECT_NE(HelpText().find("--config.file"), std::string::npos);
@@ -130,19 +130,19 @@ std::set<std::string> HelpFlags(const std::string& help) {
   return flags;
 }
 
-TEST(HelpText, ListsEveryEndpointOfTheReadme) {
+TEST(HelpTextTest, ListsEveryEndpointOfTheReadme) {
   const auto readme = ReadmeEndpoints();
   ASSERT_GE(readme.size(), 6u) << "README.md's endpoints table was not found";
   EXPECT_EQ(HelpEndpoints(HelpText()), readme) << "--help and README.md's endpoints table disagree";
 }
 
-TEST(HelpText, ListsEveryFlagOfTheConfigurationDoc) {
+TEST(HelpTextTest, ListsEveryFlagOfTheConfigurationDoc) {
   const auto documented = DocumentedFlags();
   ASSERT_GE(documented.size(), 8u) << "docs/configuration.md's flag table was not found";
   EXPECT_EQ(HelpFlags(HelpText()), documented) << "--help and docs/configuration.md's flag table disagree";
 }
 
-TEST(HelpText, EveryFlagItListsIsAccepted) {
+TEST(HelpTextTest, EveryFlagItListsIsAccepted) {
   for (const auto& flag : HelpFlags(HelpText())) {
     const bool takes_value = HelpText().find("  " + flag + "=") != std::string::npos;
     EXPECT_NO_THROW(ParseFlags(takes_value ? std::vector<std::string>{flag + "=/x"} : std::vector<std::string>{flag}))
@@ -150,7 +150,7 @@ TEST(HelpText, EveryFlagItListsIsAccepted) {
   }
 }
 
-TEST(HelpText, ComparisonNoticesAMissingEndpoint) {
+TEST(HelpTextTest, ComparisonNoticesAMissingEndpoint) {
   auto help = HelpText();
   const std::string line = "  /healthz ";
   const auto at = help.find(line);

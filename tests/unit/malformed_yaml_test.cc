@@ -91,7 +91,7 @@ std::string ConfigErrorOf(const std::string& path, const std::string& what) {
   return "";
 }
 
-TEST(MalformedConfig, EveryCaseIsAConfigErrorNamingFileAndLine) {
+TEST(MalformedYamlTest, EveryCaseIsAConfigErrorNamingFileAndLine) {
   for (const auto& c : ConfigCases()) {
     const auto path = WriteTempFile(c.yaml, ".yml");
     const auto error = ConfigErrorOf(path, c.what);
@@ -100,7 +100,7 @@ TEST(MalformedConfig, EveryCaseIsAConfigErrorNamingFileAndLine) {
   }
 }
 
-TEST(MalformedConfig, MessagesSayWhatIsWrong) {
+TEST(MalformedYamlTest, MessagesSayWhatIsWrong) {
   const auto path = WriteTempFile("targets:\n  - name: a\n    dsn: host=db\n    labels: {? [a] : b}\n", ".yml");
   EXPECT_EQ(ConfigErrorOf(path, "non-scalar label"),
             path + ":4:16: targets[0].labels: has a key that is not a plain string (a list or mapping)");
@@ -109,7 +109,7 @@ TEST(MalformedConfig, MessagesSayWhatIsWrong) {
             twice + ":4:22: targets[0].labels.env: duplicate key (first on line 4)");
 }
 
-TEST(MalformedConfig, RandomBytesNeverEscapeAsAnythingButAConfigError) {
+TEST(MalformedYamlTest, RandomBytesNeverEscapeAsAnythingButAConfigError) {
   std::mt19937 random(20261);
   for (int i = 0; i < 200; ++i) {
     std::string bytes(1 + random() % 300, '\0');
@@ -136,7 +136,7 @@ metrics:
 top: {rank_by: size_bytes, other: {relname: other}}
 )";
 
-TEST(MalformedCollector, EveryCaseIsAConfigErrorNamingFileAndLine) {
+TEST(MalformedCollectorTest, EveryCaseIsAConfigErrorNamingFileAndLine) {
   ASSERT_NO_THROW(collector::ParseDefinition(kCollector, "c.yaml"));
   const std::vector<std::pair<std::string, std::string>> replacements = {
       {"name: sizes", "? [name]\n: sizes"},

@@ -10,7 +10,7 @@ namespace {
 
 const std::string kFffd = "\xEF\xBF\xBD";
 
-TEST(Utf8, AcceptsWellFormedText) {
+TEST(Utf8Test, AcceptsWellFormedText) {
   for (const std::string text : {"", "plain", "café", "日本語", "\xF0\x9F\x90\x98 elephant", "\xF4\x8F\xBF\xBF"}) {
     EXPECT_TRUE(IsValidUtf8(text)) << text;
     std::string copy = text;
@@ -19,7 +19,7 @@ TEST(Utf8, AcceptsWellFormedText) {
   }
 }
 
-TEST(Utf8, ReplacesEachMaximalIllFormedSubpart) {
+TEST(Utf8Test, ReplacesEachMaximalIllFormedSubpart) {
   struct Case {
     std::string in, out;
     std::size_t replaced;
@@ -45,7 +45,7 @@ TEST(Utf8, ReplacesEachMaximalIllFormedSubpart) {
   }
 }
 
-TEST(Utf8, EveryByteStringComesOutValid) {
+TEST(Utf8Test, EveryByteStringComesOutValid) {
   // Every two-byte string: whatever a database sends, the result is UTF-8.
   for (int a = 0; a < 256; ++a) {
     for (int b = 0; b < 256; ++b) {
@@ -56,13 +56,13 @@ TEST(Utf8, EveryByteStringComesOutValid) {
   }
 }
 
-TEST(Utf8, SampleLinesNeverCarryInvalidBytes) {
+TEST(Utf8Test, SampleLinesNeverCarryInvalidBytes) {
   std::string line;
   AppendSample(line, "m", {{"relname", "caf\xE9"}}, 1);
   EXPECT_EQ(line, "m{relname=\"caf" + kFffd + "\"} 1\n");
 }
 
-TEST(Utf8, MapRowsReplacesAndCounts) {
+TEST(Utf8Test, MapRowsReplacesAndCounts) {
   collector::Definition def;
   def.name = "t";
   def.columns = {{"relname", collector::Usage::kLabel, "relname", "", ""},

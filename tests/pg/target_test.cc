@@ -150,15 +150,17 @@ TEST_F(TargetTest, DatabaseDiscoveryIsReadAgainAfterItsInterval) {
   config.databases.include = {"/^rediscover_/"};
   TargetSettings settings;
   settings.collectors = VisitCollector();
-  settings.discovery_interval = std::chrono::milliseconds(500);
+  // Long enough that the first refresh and a CREATE DATABASE fit in it on a loaded CI machine (500 ms did not).
+  settings.discovery_interval = std::chrono::seconds(5);
   settings.idle_timeout = std::chrono::milliseconds(50);  // RefreshNow runs the io_context until no work is left
   auto target = std::make_shared<Target>(io.get_executor(), config, settings);
   auto visited = [&] { return RefreshNow(*target).collected.results.at(0).size(); };
 
   EXPECT_EQ(visited(), 1u);
+  const auto discovered = std::chrono::steady_clock::now();  // the next discovery is due by discovered + interval
   server.Exec("postgres", "CREATE DATABASE rediscover_b");
   EXPECT_EQ(visited(), 1u) << "pg_database is not read on every refresh";
-  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  std::this_thread::sleep_until(discovered + settings.discovery_interval + std::chrono::milliseconds(200));
   EXPECT_EQ(visited(), 2u) << "a database created since is found once the interval has passed";
 
   target->Shutdown();

@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string_view>
 
-#include "exporter/http/text.h"
+#include "exporter/http/case_insensitive.h"
 
 namespace pgpulse::http {
 

@@ -18,8 +18,9 @@
 #include <string_view>
 #include <system_error>
 
+#include "exporter/http/case_insensitive.h"
 #include "exporter/http/listen_address.h"
-#include "exporter/http/text.h"
+#include "exporter/http/query_string.h"
 #include "exporter/log/log.h"
 
 namespace pgpulse::http {
@@ -68,7 +69,7 @@ Request MakeRequest(bhttp::request<bhttp::string_body>&& message, const std::str
   request.path = std::string(target.substr(0, path_end));
   if (path_end != std::string_view::npos && target[path_end] == '?') {
     const std::string_view rest = target.substr(path_end + 1);
-    request.query = ParseQuery(rest.substr(0, rest.find('#')));
+    request.query = ParseQueryString(rest.substr(0, rest.find('#')));
   }
   for (const auto& field : message) {
     // Repeated fields are combined as RFC 9110 section 5.3 allows, so no value is silently lost.

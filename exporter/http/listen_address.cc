@@ -60,4 +60,15 @@ tcp::endpoint ParseListenAddress(const std::string& address) {
   return tcp::endpoint(v4, port16);
 }
 
+// Unwraps IPv4-mapped addresses because on a dual-stack socket every IPv4 peer shows up as ::ffff:a.b.c.d, which
+// nobody reading a log expects.
+std::string FormatEndpoint(const tcp::endpoint& endpoint) {
+  asio::ip::address address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+  }
+  const std::string port = std::to_string(endpoint.port());
+  return address.is_v6() ? "[" + address.to_string() + "]:" + port : address.to_string() + ":" + port;
+}
+
 }  // namespace pgpulse::http

@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string_view>
 
-#include "exporter/http/text.h"
+#include "exporter/http/case_insensitive.h"
 
 namespace pgpulse::http {
 
@@ -58,6 +58,17 @@ tcp::endpoint ParseListenAddress(const std::string& address) {
   const asio::ip::address_v4 v4 = asio::ip::make_address_v4(std::string(host), ec);
   if (ec) throw fail("not an IPv4 address (host names other than localhost are not resolved)");
   return tcp::endpoint(v4, port16);
+}
+
+// Unwraps IPv4-mapped addresses because on a dual-stack socket every IPv4 peer shows up as ::ffff:a.b.c.d, which
+// nobody reading a log expects.
+std::string FormatEndpoint(const tcp::endpoint& endpoint) {
+  asio::ip::address address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+  }
+  const std::string port = std::to_string(endpoint.port());
+  return address.is_v6() ? "[" + address.to_string() + "]:" + port : address.to_string() + ":" + port;
 }
 
 }  // namespace pgpulse::http

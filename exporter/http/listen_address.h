@@ -10,4 +10,8 @@ namespace pgpulse::http {
 // falling back to 0.0.0.0). Host names other than "localhost" are rejected: resolving them would block.
 boost::asio::ip::tcp::endpoint ParseListenAddress(const std::string& address);
 
+// The other way, for logs and error messages: "ip:port", with brackets for IPv6 and IPv4-mapped peers (seen on a
+// dual-stack socket) shown as plain IPv4.
+std::string FormatEndpoint(const boost::asio::ip::tcp::endpoint& endpoint);
+
 }  // namespace pgpulse::http

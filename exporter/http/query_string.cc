@@ -1,7 +1,4 @@
-#include "exporter/http/text.h"
-
-#include <algorithm>
-#include <cctype>
+#include "exporter/http/query_string.h"
 
 namespace pgpulse::http {
 namespace {
@@ -35,7 +32,7 @@ std::string PercentDecode(std::string_view text) {
 }
 
 // The first occurrence of a repeated key wins, as with Go's url.Values.Get, which Prometheus users will expect.
-std::map<std::string, std::string> ParseQuery(std::string_view query) {
+std::map<std::string, std::string> ParseQueryString(std::string_view query) {
   std::map<std::string, std::string> result;
   while (!query.empty()) {
     const std::size_t amp = query.find('&');
@@ -47,12 +44,6 @@ std::map<std::string, std::string> ParseQuery(std::string_view query) {
     result.emplace(PercentDecode(pair.substr(0, eq)), std::move(value));
   }
   return result;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-           return std::tolower(x) == std::tolower(y);
-         });
 }
 
 }  // namespace pgpulse::http

@@ -1,3 +1,4 @@
+// The query string of a request target ("/probe?target=a&x=y"), decoded into the parameters handlers read.
 #pragma once
 
 #include <map>
@@ -10,9 +11,6 @@ namespace pgpulse::http {
 std::string PercentDecode(std::string_view text);
 
 // "a=1&b=x%20y" into {a: 1, b: "x y"}; for a repeated key the first value wins.
-std::map<std::string, std::string> ParseQuery(std::string_view query);
-
-// ASCII case-insensitive comparison, as HTTP header names and tokens need.
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+std::map<std::string, std::string> ParseQueryString(std::string_view query);
 
 }  // namespace pgpulse::http

@@ -1,0 +1,60 @@
+// One client connection of the Server: reading requests under deadlines, keep-alive, writing answers, closing so that
+// the answer survives. Private to exporter/http/*.cc, because it brings in Beast.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/system/error_code.hpp>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "exporter/http/server.h"
+
+namespace pgpulse::http {
+
+// The coroutine frame and every pending timer handler hold a shared_ptr to the session, and it holds one to the
+// Server, so nothing it references can disappear while it runs. It counts itself in the Server's sessions (for
+// Stop()) and in its active connections, or, over capacity, in those being rejected, for its whole lifetime.
+class Server::Session : public std::enable_shared_from_this<Session> {
+ public:
+  // With `over_capacity` the session answers 503 without reading a request, then closes.
+  Session(std::shared_ptr<Server> server, boost::asio::ip::tcp::socket socket, bool over_capacity);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Static with the owner as a parameter: a coroutine copies its parameters into its frame, so the session lives at
+  // least as long as the frame even before the coroutine first runs.
+  static boost::asio::awaitable<void> Run(std::shared_ptr<Session> self);
+
+  // Ends all I/O at once; the coroutine notices on its next step. Used by Server::Stop().
+  void Close();
+
+ private:
+  boost::asio::awaitable<void> Serve();
+  // The status to answer a failed read with, or 0 to close silently because nobody is listening.
+  int StatusForReadError(const boost::system::error_code& ec, bool got_request_bytes) const;
+  // Returns whether the whole response was written.
+  boost::asio::awaitable<bool> Write(Response response, unsigned version, bool keep_alive, bool head);
+  boost::asio::awaitable<void> Reject();
+  boost::asio::awaitable<void> LingeringClose(std::size_t max_bytes);
+  void Arm(std::chrono::milliseconds timeout);
+  void Disarm();
+
+  const std::shared_ptr<Server> server_;
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer timer_;
+  boost::beast::flat_buffer buffer_;  // bytes read but not yet parsed, e.g. a pipelined next request
+  std::string remote_address_;
+  const bool over_capacity_;
+  std::uint64_t timer_generation_ = 0;
+  bool timed_out_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace pgpulse::http

@@ -4,7 +4,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <cstdio>
-#include <set>
 
 #include "exporter/log/log.h"
 #include "exporter/metrics/names.h"

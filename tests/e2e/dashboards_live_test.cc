@@ -319,10 +319,20 @@ TEST_F(CollectorsTest, DashboardPanelsShowLiveData) {
       }
       if (!other || !total || !top) continue;
       ++add_ups;
-      const double at = UnixNow() - 2;  // both sums at one instant that Prometheus has scraped
+      const auto whole_expr = "sum(" + FillVariables(total->expr, values) + ")";
+      // The database the variables picked (the first listed) may not have moved yet where the fleet has: wait for
+      // this panel's own total, so that the sums compared are not zeros that add up trivially.
+      double at = 0;
+      std::optional<double> whole;
+      WaitUntilTrue(
+          [&] {
+            at = UnixNow() - 2;  // both sums at one instant that Prometheus has scraped
+            whole = prometheus.Value(whole_expr, at);
+            return whole && *whole > 0;
+          },
+          90s);
       const auto shown = prometheus.Value(
           "sum(" + FillVariables(top->expr, values) + ") + sum(" + FillVariables(other->expr, values) + ")", at);
-      const auto whole = prometheus.Value("sum(" + FillVariables(total->expr, values) + ")", at);
       ASSERT_TRUE(shown && whole) << dashboard.file << ", panel \"" << panel.title << "\"";
       EXPECT_GT(*whole, 0) << dashboard.file << ", panel \"" << panel.title << "\": no traffic to add up";
       EXPECT_NEAR(*shown, *whole, 1e-6 * std::max(1.0, *whole))

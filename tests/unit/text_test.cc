@@ -32,7 +32,7 @@ std::string ByTextSerializer(const std::string& name, Type type,
   return exposition.Serialize();
 }
 
-TEST(TextWriter, WritesWhatTextSerializerWrites) {
+TEST(TextTest, WritesWhatTextSerializerWrites) {
   const double values[] = {0,
                            -0.0,
                            1,
@@ -64,7 +64,7 @@ TEST(TextWriter, WritesWhatTextSerializerWrites) {
   }
 }
 
-TEST(TextWriter, EscapesOnlyBackslashQuoteAndNewline) {
+TEST(TextTest, EscapesOnlyBackslashQuoteAndNewline) {
   std::string out;
   AppendEscapedLabelValue(out, "a\\b\"c\nd\te");
   EXPECT_EQ(out, "a\\\\b\\\"c\\nd\te");

@@ -200,6 +200,13 @@ int Run(int argc, char** argv) {
   Log("1 scrape vs 4 simultaneous scrapes, each on a freshly started exporter");
   for (size_t i = 0; i < exporters.size(); ++i) records[i].fresh = RunFreshProcessTest(setup, server, exporters[i]);
   sampler.Stop();
+  {
+    // The raw samples, for BENCH_KEEP=1: "epoch pgpulse peer".
+    std::ofstream samples(work.path() + "/connections.samples");
+    for (const ConnectionSample& sample : sampler.samples()) {
+      samples << Fixed(sample.epoch, 3) << ' ' << sample.pgpulse << ' ' << sample.peer << '\n';
+    }
+  }
 
   const LoginCosts costs = MeasureLoginCosts(server);
 

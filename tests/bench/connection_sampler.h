@@ -18,7 +18,7 @@ struct ConnectionSample {
 };
 
 // One superuser session (never the measured roles) counts pg_stat_activity rows per role, then waits 100 ms, until
-// Stop(); as psql's \watch 0.1 would.
+// Stop(). Kept open: a login every 100 ms would load the server it measures.
 class ConnectionSampler {
  public:
   explicit ConnectionSampler(const testing::PgServer& server);

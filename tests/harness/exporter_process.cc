@@ -11,7 +11,6 @@
 namespace pgpulse::testing {
 namespace {
 
-constexpr auto kStartupTimeout = std::chrono::seconds(15);
 constexpr auto kProbeTimeout = std::chrono::seconds(1);
 constexpr int kPortAttempts = 5;
 
@@ -26,31 +25,37 @@ bool SaysAddressInUse(std::string output) {
 
 std::string PgpulseBinary() { return PGPULSE_BINARY; }
 
-ExporterProcess::ExporterProcess(std::vector<std::string> args, std::map<std::string, std::string> env) {
+ExporterProcess::ExporterProcess(std::vector<std::string> args, std::map<std::string, std::string> env)
+    : ExporterProcess(std::move(args), std::move(env), ExporterOptions{}) {}
+
+ExporterProcess::ExporterProcess(std::vector<std::string> args, std::map<std::string, std::string> env,
+                                 ExporterOptions options) {
+  const std::string timeout_text =
+      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(options.startup_timeout).count()) + " s";
   for (int attempt = 1;; ++attempt) {
     port_ = FreePort();
-    std::vector<std::string> argv = {PgpulseBinary()};
+    std::vector<std::string> argv = {options.binary};
     argv.insert(argv.end(), args.begin(), args.end());
     argv.push_back("--web.listen-address=127.0.0.1:" + std::to_string(port_));
-    argv.push_back("--log.level=debug");
+    if (!options.log_level.empty()) argv.push_back("--log.level=" + options.log_level);
     process_ = std::make_unique<ChildProcess>(argv, env);
 
-    const auto deadline = std::chrono::steady_clock::now() + kStartupTimeout;
+    const auto deadline = std::chrono::steady_clock::now() + options.startup_timeout;
     HttpResponse last;
     while (true) {
       const bool running = process_->Running();
       if (SaysAddressInUse(process_->Output()) && attempt < kPortAttempts) break;
       if (!running) {
-        throw std::runtime_error("pgpulse exited with code " + std::to_string(process_->Wait({}).value_or(-1)) +
-                                 " before /healthz answered; command: " + JoinArgv(argv) + "\n--- output:\n" +
-                                 process_->Output());
+        throw std::runtime_error(options.name + " exited with code " + std::to_string(process_->Wait({}).value_or(-1)) +
+                                 " before " + options.ready_path + " answered; command: " + JoinArgv(argv) +
+                                 "\n--- output:\n" + process_->Output());
       }
-      last = HttpGet(port_, "/healthz", {}, kProbeTimeout);
+      last = HttpGet(port_, options.ready_path, {}, kProbeTimeout);
       if (last.status == 200 && ProcessListensOn(process_->pid(), port_)) return;
       if (std::chrono::steady_clock::now() >= deadline) {
-        throw std::runtime_error("pgpulse did not answer 200 on /healthz within 15 s (last: status " +
-                                 std::to_string(last.status) + ", " + last.body + "); command: " + JoinArgv(argv) +
-                                 "\n--- output:\n" + process_->Output());
+        throw std::runtime_error(options.name + " did not answer 200 on " + options.ready_path + " within " +
+                                 timeout_text + " (last: status " + std::to_string(last.status) + ", " + last.body +
+                                 "); command: " + JoinArgv(argv) + "\n--- output:\n" + process_->Output());
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }

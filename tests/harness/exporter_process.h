@@ -1,4 +1,4 @@
-// The real pgpulse binary, started for end-to-end tests.
+// The real pgpulse binary, started for end-to-end tests (and, with ExporterOptions, the benchmark's exporters).
 #ifndef PGPULSE_TESTS_HARNESS_EXPORTER_PROCESS_H_
 #define PGPULSE_TESTS_HARNESS_EXPORTER_PROCESS_H_
 
@@ -15,7 +15,21 @@
 
 namespace pgpulse::testing {
 
-// The built pgpulse binary (PGPULSE_BINARY) on a free loopback port.
+// Path of the binary under test.
+std::string PgpulseBinary();
+
+// Which exporter to start and when it counts as started. The defaults start the pgpulse under test for e2e tests; the
+// benchmark starts its own copy of pgpulse at the default log level, and its peer (postgres_exporter, which takes the
+// same --web.listen-address flag).
+struct ExporterOptions {
+  std::string binary = PgpulseBinary();
+  std::string name = "pgpulse";         // in error messages
+  std::string log_level = "debug";      // --log.level=<this>; empty: no flag, the binary's default
+  std::string ready_path = "/healthz";  // a 200 here means started
+  std::chrono::milliseconds startup_timeout = std::chrono::seconds(15);
+};
+
+// An exporter binary (the built pgpulse, PGPULSE_BINARY, by default) on a free loopback port.
 class ExporterProcess {
  public:
   // Adds --web.listen-address=127.0.0.1:<free port> and --log.level=debug to args; waits until GET /healthz is 200
@@ -23,6 +37,8 @@ class ExporterProcess {
   // address is in use. A 200 only counts once the port is known to be ours (the listening socket belongs to our
   // child), so a stranger that grabbed the port meanwhile cannot pass for the exporter.
   explicit ExporterProcess(std::vector<std::string> args, std::map<std::string, std::string> env = {});
+  // The same with another binary, log level, readiness path or start-up timeout.
+  ExporterProcess(std::vector<std::string> args, std::map<std::string, std::string> env, ExporterOptions options);
 
   uint16_t port() const { return port_; }
   HttpResponse Get(const std::string& target, std::map<std::string, std::string> headers = {}) const;
@@ -37,9 +53,6 @@ class ExporterProcess {
   uint16_t port_ = 0;
   std::unique_ptr<ChildProcess> process_;
 };
-
-// Path of the binary under test.
-std::string PgpulseBinary();
 
 }  // namespace pgpulse::testing
 

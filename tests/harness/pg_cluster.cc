@@ -106,12 +106,15 @@ PgCluster::PgCluster(PgClusterOptions options)
 
     primary_.reset(new PgServer(primary_root, bin_dir, user, options_.max_connections));
     primary_->archive_wal_ = options_.archive_wal;
+    primary_->extra_settings_ = options_.extra_settings;
+    primary_->extra_hba_lines_ = options_.extra_hba_lines;
     primary_->InitDb(superuser_password_, options_.data_checksums);
     primary_->StartOnFreePort();
     Bootstrap();
     if (options_.with_standby) {
       standby_.reset(new PgServer(standby_root, bin_dir, user, options_.max_connections));
       standby_->archive_wal_ = options_.archive_wal;  // as a primary's copy would be; a standby archives nothing
+      standby_->extra_settings_ = options_.extra_settings;
       CreateStandby();
     }
   } catch (...) {

@@ -18,6 +18,11 @@ struct PgClusterOptions {
   bool data_checksums = false;  // initdb --data-checksums (PostgreSQL 18's initdb turns them on by itself)
   bool archive_wal = false;     // archive_mode = on, archive_command = '/bin/true': WAL is archived, and kept nowhere
   int max_connections = 100;    // both servers (a standby needs at least its primary's value)
+  // Settings lines added after the harness's own (the last setting wins), e.g. the benchmark's logging and
+  // pg_stat_statements sizes.
+  std::string extra_settings;
+  // pg_hba.conf lines put before the harness's own (the first matching line wins).
+  std::vector<std::string> extra_hba_lines;
 };
 
 // Servers live in a fresh temp dir, listen on free loopback ports and run as an unprivileged OS user when the tests

@@ -176,10 +176,12 @@ void PgServer::InitDb(const std::string& superuser_password, bool data_checksums
 
   // Only what the tests need: the superuser over the socket, everyone else with real SCRAM passwords over TCP.
   const std::string hba_path = data_dir() + "/pg_hba.conf";
-  WriteFile(hba_path,
-            "local all all trust\n"
-            "host all all 127.0.0.1/32 scram-sha-256\n"
-            "host replication all 127.0.0.1/32 scram-sha-256\n");
+  std::string hba;
+  for (const std::string& line : extra_hba_lines_) hba += line + "\n";
+  WriteFile(hba_path, hba +
+                          "local all all trust\n"
+                          "host all all 127.0.0.1/32 scram-sha-256\n"
+                          "host replication all 127.0.0.1/32 scram-sha-256\n");
   ChownTo(hba_path, user_);
   const std::string conf_path = data_dir() + "/postgresql.conf";
   WriteFile(conf_path, ReadFile(conf_path) + "\ninclude 'pgpulse.conf'\n");
@@ -234,7 +236,7 @@ void PgServer::WriteSettings() const {
                 "fsync = off\n"
                 "synchronous_commit = off\n"
                 "full_page_writes = off\n" +
-                (archive_wal_ ? "archive_mode = on\narchive_command = '/bin/true'\n" : ""));
+                (archive_wal_ ? "archive_mode = on\narchive_command = '/bin/true'\n" : "") + extra_settings_);
   ChownTo(path, user_);
 }
 

@@ -79,7 +79,9 @@ class PgServer {
   std::optional<OsUser> user_;
   int max_connections_;
   uint16_t port_ = 0;
-  bool archive_wal_ = false;  // PgClusterOptions::archive_wal
+  bool archive_wal_ = false;                  // PgClusterOptions::archive_wal
+  std::string extra_settings_;                // PgClusterOptions::extra_settings
+  std::vector<std::string> extra_hba_lines_;  // PgClusterOptions::extra_hba_lines
   std::vector<pid_t> frozen_;
 };
 

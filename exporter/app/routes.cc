@@ -18,14 +18,17 @@ asio::awaitable<http::Response> App::Handle(std::shared_ptr<App> self, http::Req
   if (request.method != "GET" && request.method != "HEAD") {
     co_return http::Response{405, "text/plain; charset=utf-8", "method not allowed\n", {{"Allow", "GET, HEAD"}}};
   }
-  if (request.path == self->flags_.telemetry_path)
-    co_return co_await Scrape(request, self->targets_, self->reload_status_);
+  if (request.path == self->flags_.telemetry_path) {
+    Scrape scrape(self->reload_status_);  // named: see the g++ 12 note in connection.cc
+    co_return co_await scrape.Answer(request, self->targets_);
+  }
   if (request.path == "/probe") {
     std::shared_ptr<target::Target> found;
     auto refusal = self->ServeProbe(request, found);
     if (!found) co_return refusal;
     std::vector<std::shared_ptr<target::Target>> one = {found};  // named: see the g++ 12 note in connection.cc
-    co_return co_await Scrape(request, std::move(one), self->reload_status_);
+    Scrape scrape(self->reload_status_);
+    co_return co_await scrape.Answer(request, std::move(one));
   }
   if (request.path == "/healthz") co_return http::Response{200, "text/plain; charset=utf-8", "ok\n", {}};
   if (request.path == "/readyz") co_return self->ServeReady();

@@ -8,9 +8,8 @@ namespace pgpulse::app {
 namespace asio = boost::asio;
 using async::Clock;
 
-asio::awaitable<http::Response> Scrape(const http::Request& request,
-                                       std::vector<std::shared_ptr<target::Target>> targets,
-                                       ReloadStatus reload_status) {
+asio::awaitable<http::Response> Scrape::Answer(const http::Request& request,
+                                               std::vector<std::shared_ptr<target::Target>> targets) {
   const auto plan = PlanScrape(request.headers, Clock::now());
   const auto budget = plan.budget;
   const auto deadline = plan.deadline;
@@ -20,7 +19,7 @@ asio::awaitable<http::Response> Scrape(const http::Request& request,
   for (auto& target : targets) refreshes.push_back(target->StartRefresh(refresh_deadline));
 
   metrics::Exposition out;
-  WriteProcessMetrics(reload_status, budget, out);
+  WriteProcessMetrics(reload_status_, budget, out);
   std::vector<const collector::Collected*> collected;
   for (std::size_t i = 0; i < targets.size(); ++i) {
     // All refreshes run concurrently; waiting on them in turn costs no more than waiting for the slowest.

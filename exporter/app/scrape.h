@@ -13,8 +13,14 @@ namespace pgpulse::app {
 // One scrape of /metrics (every target) or /probe (one): plans its deadline from Prometheus' timeout header,
 // starts or joins each target's refresh (singleflight: concurrent scrapes share one), waits for them until the
 // deadline, and answers with pgpulse's own series followed by the collectors' cached text.
-boost::asio::awaitable<http::Response> Scrape(const http::Request& request,
-                                              std::vector<std::shared_ptr<target::Target>> targets,
-                                              ReloadStatus reload_status);
+class Scrape {
+ public:
+  explicit Scrape(ReloadStatus reload_status) : reload_status_(reload_status) {}
+  boost::asio::awaitable<http::Response> Answer(const http::Request& request,
+                                                std::vector<std::shared_ptr<target::Target>> targets);
+
+ private:
+  ReloadStatus reload_status_;
+};
 
 }  // namespace pgpulse::app

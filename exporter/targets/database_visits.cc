@@ -91,7 +91,7 @@ asio::awaitable<void> DatabaseVisits::Collect(pg::Connection& main, std::optiona
   Round round{{}, replica, cache, std::min(deadline, now + settings_.database_budget), out};
   for (auto& entry : due) round.queue.push_back(std::move(entry.second));
   const std::size_t workers = std::min(slots_.size(), round.queue.size());
-  auto group = std::make_shared<WorkerGroup>();
+  auto group = std::make_shared<WorkerGroup>(executor_);
   group->running = workers;
   for (std::size_t i = 0; i < workers; ++i) {
     asio::co_spawn(executor_, Work(shared_from_this(), *slots_[i], round, group), asio::detached);

@@ -61,6 +61,7 @@ class DatabaseVisits : public std::enable_shared_from_this<DatabaseVisits> {
     boost::asio::steady_timer idle_timer;
   };
   struct WorkerGroup {
+    explicit WorkerGroup(boost::asio::any_io_executor executor) : finished(std::move(executor)) {}
     std::size_t running = 0;
     async::Event finished;
   };

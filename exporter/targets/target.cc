@@ -114,7 +114,7 @@ void Target::Shutdown() {
 
 std::shared_ptr<Refresh> Target::StartRefresh(Clock::time_point deadline) {
   if (in_flight_) return in_flight_;
-  in_flight_ = std::make_shared<Refresh>();
+  in_flight_ = std::make_shared<Refresh>(executor_);
   asio::co_spawn(executor_, Run(deadline, in_flight_), asio::detached);
   return in_flight_;
 }

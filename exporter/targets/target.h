@@ -40,6 +40,7 @@ struct Snapshot {
 
 // One refresh, shared by every scrape that asks while it runs (singleflight).
 struct Refresh {
+  explicit Refresh(boost::asio::any_io_executor executor) : done(std::move(executor)) {}
   async::Event done;
   Snapshot snapshot;
 };

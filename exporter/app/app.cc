@@ -26,10 +26,10 @@ App::App(asio::io_context& io, cli::Flags flags, Configuration configuration)
   reload_status_.success_timestamp_seconds = UnixNow();
 }
 
-std::shared_ptr<target::Target> App::NewTarget(const config::TargetConfig& config) const {
-  target::TargetSettings settings;
+std::shared_ptr<targets::Target> App::NewTarget(const config::TargetConfig& config) const {
+  targets::TargetSettings settings;
   settings.collectors = configuration_.collectors;
-  return std::make_shared<target::Target>(io_.get_executor(), config, settings);
+  return std::make_shared<targets::Target>(io_.get_executor(), config, settings);
 }
 
 std::optional<std::string> App::Reload() {
@@ -43,7 +43,7 @@ std::optional<std::string> App::Reload() {
   }
   const bool same_collectors = SameCollectors(next, configuration_);
   configuration_ = std::move(next);
-  std::vector<std::shared_ptr<target::Target>> targets;
+  std::vector<std::shared_ptr<targets::Target>> targets;
   int kept = 0;
   for (const auto& config : configuration_.config.targets) {
     auto old = std::find_if(targets_.begin(), targets_.end(), [&](const auto& t) { return t->name() == config.name; });

@@ -35,18 +35,18 @@ class App : public std::enable_shared_from_this<App> {
   // Static, holding the App in the coroutine frame: a request in flight keeps the App alive, while the server's
   // handler holds only a weak reference (no ownership cycle between App and Server).
   static boost::asio::awaitable<http::Response> Handle(std::shared_ptr<App> self, http::Request request);
-  http::Response ServeProbe(const http::Request& request, std::shared_ptr<target::Target>& found) const;
+  http::Response ServeProbe(const http::Request& request, std::shared_ptr<targets::Target>& found) const;
   http::Response ServeReady() const;
   http::Response ServeReload();
   http::Response ServeStatusPage() const;
   void WatchSignals();
 
-  std::shared_ptr<target::Target> NewTarget(const config::TargetConfig& config) const;
+  std::shared_ptr<targets::Target> NewTarget(const config::TargetConfig& config) const;
 
   boost::asio::io_context& io_;
   cli::Flags flags_;
   Configuration configuration_;
-  std::vector<std::shared_ptr<target::Target>> targets_;
+  std::vector<std::shared_ptr<targets::Target>> targets_;
   ReloadStatus reload_status_;
   std::shared_ptr<http::Server> server_;
   boost::asio::signal_set signals_;

@@ -7,7 +7,7 @@
 
 namespace pgpulse::app {
 
-void WriteTargetMetrics(const target::Target& target, const target::Snapshot& snapshot, metrics::Exposition& out) {
+void WriteTargetMetrics(const targets::Target& target, const targets::Snapshot& snapshot, metrics::Exposition& out) {
   metrics::Labels labels = target.config().labels;
   labels[metrics::own::kTargetLabel] = target.name();
   out.Gauge(metrics::own::kUp, "Whether the connection used for this scrape worked (1) or not (0).", labels,

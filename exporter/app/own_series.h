@@ -11,7 +11,7 @@
 namespace pgpulse::app {
 
 // Writes one target's series. `snapshot` is this scrape's refresh result.
-void WriteTargetMetrics(const target::Target& target, const target::Snapshot& snapshot, metrics::Exposition& out);
+void WriteTargetMetrics(const targets::Target& target, const targets::Snapshot& snapshot, metrics::Exposition& out);
 
 // How the last configuration reload went; at start, the initial load counts as one that succeeded.
 struct ReloadStatus {

@@ -23,10 +23,10 @@ asio::awaitable<http::Response> App::Handle(std::shared_ptr<App> self, http::Req
     co_return co_await scrape.Answer(request, self->targets_);
   }
   if (request.path == "/probe") {
-    std::shared_ptr<target::Target> found;
+    std::shared_ptr<targets::Target> found;
     auto refusal = self->ServeProbe(request, found);
     if (!found) co_return refusal;
-    std::vector<std::shared_ptr<target::Target>> one = {found};  // named: see the g++ 12 note in connection.cc
+    std::vector<std::shared_ptr<targets::Target>> one = {found};  // named: see the g++ 12 note in connection.cc
     Scrape scrape(self->reload_status_);
     co_return co_await scrape.Answer(request, std::move(one));
   }
@@ -36,7 +36,7 @@ asio::awaitable<http::Response> App::Handle(std::shared_ptr<App> self, http::Req
   co_return http::Response{404, "text/plain; charset=utf-8", "not found\n", {}};
 }
 
-http::Response App::ServeProbe(const http::Request& request, std::shared_ptr<target::Target>& found) const {
+http::Response App::ServeProbe(const http::Request& request, std::shared_ptr<targets::Target>& found) const {
   // Only names from the config: a DSN or host in the request is never connected to, it simply matches no name.
   auto param = request.query.find("target");
   if (param == request.query.end() || param->second.empty()) {

@@ -9,12 +9,12 @@ namespace asio = boost::asio;
 using async::Clock;
 
 asio::awaitable<http::Response> Scrape::Answer(const http::Request& request,
-                                               std::vector<std::shared_ptr<target::Target>> targets) {
+                                               std::vector<std::shared_ptr<targets::Target>> targets) {
   const auto plan = PlanScrape(request.headers, Clock::now());
   const auto budget = plan.budget;
   const auto deadline = plan.deadline;
   const auto refresh_deadline = plan.refresh_deadline;
-  std::vector<std::shared_ptr<target::Refresh>> refreshes;
+  std::vector<std::shared_ptr<targets::Refresh>> refreshes;
   refreshes.reserve(targets.size());
   for (auto& target : targets) refreshes.push_back(target->StartRefresh(refresh_deadline));
 
@@ -27,7 +27,7 @@ asio::awaitable<http::Response> Scrape::Answer(const http::Request& request,
       WriteTargetMetrics(*targets[i], refreshes[i]->snapshot, out);
       collected.push_back(&refreshes[i]->snapshot.collected);
     } else {
-      target::Snapshot late;
+      targets::Snapshot late;
       late.error = "scrape deadline exceeded";
       late.duration_seconds = std::chrono::duration<double>(budget).count();
       WriteTargetMetrics(*targets[i], late, out);
@@ -37,7 +37,7 @@ asio::awaitable<http::Response> Scrape::Answer(const http::Request& request,
   // cache itself, which the refreshes keep alive until the answer is written.
   http::Response response{200, metrics::kTextContentType, out.Serialize(), {}};
   response.body_parts = collector::CollectedFamilyParts(collected);
-  response.parts_owner = std::make_shared<const std::vector<std::shared_ptr<target::Refresh>>>(std::move(refreshes));
+  response.parts_owner = std::make_shared<const std::vector<std::shared_ptr<targets::Refresh>>>(std::move(refreshes));
   co_return response;
 }
 

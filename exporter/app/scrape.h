@@ -17,7 +17,7 @@ class Scrape {
  public:
   explicit Scrape(ReloadStatus reload_status) : reload_status_(reload_status) {}
   boost::asio::awaitable<http::Response> Answer(const http::Request& request,
-                                                std::vector<std::shared_ptr<target::Target>> targets);
+                                                std::vector<std::shared_ptr<targets::Target>> targets);
 
  private:
   ReloadStatus reload_status_;

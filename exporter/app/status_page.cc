@@ -33,7 +33,7 @@ std::string HtmlEscape(const std::string& text) {
   return out;
 }
 
-std::string RenderStatusPage(const std::vector<std::shared_ptr<target::Target>>& targets,
+std::string RenderStatusPage(const std::vector<std::shared_ptr<targets::Target>>& targets,
                              const std::string& telemetry_path) {
   std::string page =
       "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>pgpulse</title>"
@@ -50,7 +50,7 @@ std::string RenderStatusPage(const std::vector<std::shared_ptr<target::Target>>&
     char duration[32];
     std::snprintf(duration, sizeof duration, "%.3fs", last.duration_seconds);
     page += "<tr><td>" + HtmlEscape(target->name()) + "</td><td>" + HtmlEscape(target->config().redacted_dsn) +
-            "</td><td>" + HtmlEscape(target::StateName(target->state())) + "</td>";
+            "</td><td>" + HtmlEscape(targets::StateName(target->state())) + "</td>";
     page += last.up ? "<td class=\"up\">1</td>" : "<td class=\"down\">0</td>";
     std::string role = HtmlEscape(last.role);
     if (last.up && !last.pg_monitor) role += " (no pg_monitor)";

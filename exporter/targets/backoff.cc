@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace pgpulse::target {
+namespace pgpulse::targets {
 
 std::chrono::milliseconds Backoff::NextDelay() {
   // Cap the exponent before shifting so a long outage cannot overflow.
@@ -13,4 +13,4 @@ std::chrono::milliseconds Backoff::NextDelay() {
   return std::chrono::milliseconds(jitter(random_));
 }
 
-}  // namespace pgpulse::target
+}  // namespace pgpulse::targets

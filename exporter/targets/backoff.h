@@ -3,7 +3,7 @@
 #include <chrono>
 #include <random>
 
-namespace pgpulse::target {
+namespace pgpulse::targets {
 
 // Exponential backoff with jitter for reconnects: after n consecutive failures the delay is drawn from
 // [base/2, base] with base = min(initial * 2^n, max). The jitter spreads many exporters (or many targets of one)
@@ -23,4 +23,4 @@ class Backoff {
   std::mt19937 random_;
 };
 
-}  // namespace pgpulse::target
+}  // namespace pgpulse::targets

@@ -6,7 +6,7 @@
 
 #include "exporter/log/log.h"
 
-namespace pgpulse::target {
+namespace pgpulse::targets {
 
 CredentialWatch::CredentialWatch(config::TargetConfig config, std::string target_name)
     : config_(std::move(config)), target_name_(std::move(target_name)), files_(config::CredentialFiles(config_)) {
@@ -58,4 +58,4 @@ bool CredentialWatch::Reload(bool force, const std::string& reason) {
   return !first;
 }
 
-}  // namespace pgpulse::target
+}  // namespace pgpulse::targets

@@ -9,7 +9,7 @@
 #include "exporter/config/credentials.h"
 #include "exporter/log/once.h"
 
-namespace pgpulse::target {
+namespace pgpulse::targets {
 
 // One target's credentials, kept current: loaded from their sources at start, read again when one of their files
 // changes (the owner polls) and after the server rejected them, so a rotated secret is used without a restart.
@@ -54,4 +54,4 @@ class CredentialWatch {
   double last_change_seconds_ = 0;
 };
 
-}  // namespace pgpulse::target
+}  // namespace pgpulse::targets

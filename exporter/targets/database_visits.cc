@@ -7,7 +7,7 @@
 
 #include "exporter/log/log.h"
 
-namespace pgpulse::target {
+namespace pgpulse::targets {
 namespace asio = boost::asio;
 using async::Clock;
 
@@ -170,4 +170,4 @@ asio::awaitable<void> DatabaseVisits::Visit(Slot& slot, Round& round) {
   }
 }
 
-}  // namespace pgpulse::target
+}  // namespace pgpulse::targets

@@ -21,7 +21,7 @@
 #include "exporter/pg/connection.h"
 #include "exporter/targets/settings.h"
 
-namespace pgpulse::target {
+namespace pgpulse::targets {
 
 // What a target lends its database visits: its connection parameters with the credentials in use, and the
 // counters a login feeds.
@@ -96,4 +96,4 @@ class DatabaseVisits : public std::enable_shared_from_this<DatabaseVisits> {
   log::Once logged_errors_;  // a database that refuses pgpulse (CONNECT revoked) must not flood the log
 };
 
-}  // namespace pgpulse::target
+}  // namespace pgpulse::targets

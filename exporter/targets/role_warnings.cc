@@ -3,7 +3,7 @@
 #include "exporter/collector/capabilities.h"
 #include "exporter/log/log.h"
 
-namespace pgpulse::target {
+namespace pgpulse::targets {
 
 void RoleWarnings::Connected(const std::string& target_name, const pg::SessionInfo& session) {
   if (session.pg_monitor) {
@@ -28,4 +28,4 @@ void RoleWarnings::Connected(const std::string& target_name, const pg::SessionIn
   }
 }
 
-}  // namespace pgpulse::target
+}  // namespace pgpulse::targets

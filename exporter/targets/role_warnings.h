@@ -5,7 +5,7 @@
 #include "exporter/log/once.h"
 #include "exporter/pg/connection.h"
 
-namespace pgpulse::target {
+namespace pgpulse::targets {
 
 // What a new session tells about the role pgpulse logged in as, and the server, said in the log: a role without
 // pg_monitor, or a managed service's administrator role, once per role until it changes (a target reconnects after
@@ -19,4 +19,4 @@ class RoleWarnings {
   log::Once managed_admin_;
 };
 
-}  // namespace pgpulse::target
+}  // namespace pgpulse::targets

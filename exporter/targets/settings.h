@@ -6,7 +6,7 @@
 #include "exporter/collector/collector_set.h"
 #include "exporter/pg/connection.h"
 
-namespace pgpulse::target {
+namespace pgpulse::targets {
 
 struct TargetSettings {
   std::shared_ptr<const collector::CollectorSet> collectors;  // none: only pg_up and the version
@@ -23,4 +23,4 @@ struct TargetSettings {
   std::chrono::milliseconds credential_poll{2000};
 };
 
-}  // namespace pgpulse::target
+}  // namespace pgpulse::targets

@@ -8,7 +8,7 @@
 #include "exporter/log/log.h"
 #include "exporter/metrics/names.h"
 
-namespace pgpulse::target {
+namespace pgpulse::targets {
 namespace asio = boost::asio;
 using async::Clock;
 
@@ -246,4 +246,4 @@ asio::awaitable<void> Target::Collect(Clock::time_point deadline, collector::Col
 
 int Target::open_connections() const { return (conn_.IsOpen() ? 1 : 0) + visits_->open_connections(); }
 
-}  // namespace pgpulse::target
+}  // namespace pgpulse::targets

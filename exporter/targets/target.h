@@ -17,7 +17,7 @@
 #include "exporter/targets/role_warnings.h"
 #include "exporter/targets/settings.h"
 
-namespace pgpulse::target {
+namespace pgpulse::targets {
 
 enum class State { kDown, kConnecting, kReady, kBackoff };
 const char* StateName(State state);
@@ -106,4 +106,4 @@ class Target : public std::enable_shared_from_this<Target> {
 // "15.4.0" from 150004, "9.6.24" from 90624.
 std::string ShortVersion(int server_version_num);
 
-}  // namespace pgpulse::target
+}  // namespace pgpulse::targets

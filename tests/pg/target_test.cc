@@ -10,7 +10,7 @@
 #include "tests/harness/pg_cluster.h"
 #include "tests/pg/async_run.h"
 
-namespace pgpulse::target {
+namespace pgpulse::targets {
 namespace {
 
 namespace asio = boost::asio;
@@ -170,4 +170,4 @@ TEST_F(TargetTest, DatabaseDiscoveryIsReadAgainAfterItsInterval) {
 }
 
 }  // namespace
-}  // namespace pgpulse::target
+}  // namespace pgpulse::targets

@@ -8,7 +8,7 @@ namespace {
 using std::chrono::milliseconds;
 
 TEST(BackoffTest, GrowsWithJitterUpToTheCap) {
-  target::Backoff backoff(milliseconds(100), milliseconds(1000), 42);
+  targets::Backoff backoff(milliseconds(100), milliseconds(1000), 42);
   const long long bases[] = {100, 200, 400, 800, 1000, 1000, 1000};
   for (long long base : bases) {
     const auto delay = backoff.NextDelay().count();
@@ -20,14 +20,14 @@ TEST(BackoffTest, GrowsWithJitterUpToTheCap) {
 }
 
 TEST(BackoffTest, JitterSpreadsDelays) {
-  target::Backoff a(milliseconds(1000), milliseconds(1000), 1), b(milliseconds(1000), milliseconds(1000), 2);
+  targets::Backoff a(milliseconds(1000), milliseconds(1000), 1), b(milliseconds(1000), milliseconds(1000), 2);
   int differ = 0;
   for (int i = 0; i < 10; ++i) differ += a.NextDelay() != b.NextDelay();
   EXPECT_GT(differ, 5);
 }
 
 TEST(BackoffTest, SurvivesLongOutages) {
-  target::Backoff backoff(milliseconds(500), milliseconds(10000), 7);
+  targets::Backoff backoff(milliseconds(500), milliseconds(10000), 7);
   for (int i = 0; i < 100; ++i) EXPECT_LE(backoff.NextDelay().count(), 10000);
 }
 

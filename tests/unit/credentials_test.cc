@@ -120,7 +120,7 @@ TEST(CredentialWatchTest, NoticesAChangedFileAndKeepsTheLastGoodCredentials) {
   target.name = "t";
   target.conn = ParseDsn("host=db dbname=postgres");
   target.secret_file = WriteTempFile(R"({"username": "app_a", "password": "a"})");
-  target::CredentialWatch watch(target, "t");
+  targets::CredentialWatch watch(target, "t");
   ASSERT_TRUE(watch.current());
   EXPECT_EQ(watch.current()->user, "app_a");
   const double loaded = watch.last_change_seconds();

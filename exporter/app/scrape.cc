@@ -11,25 +11,22 @@ using async::Clock;
 asio::awaitable<http::Response> Scrape::Answer(const http::Request& request,
                                                std::vector<std::shared_ptr<targets::Target>> targets) {
   const auto plan = PlanScrape(request.headers, Clock::now());
-  const auto budget = plan.budget;
-  const auto deadline = plan.deadline;
-  const auto refresh_deadline = plan.refresh_deadline;
   std::vector<std::shared_ptr<targets::Refresh>> refreshes;
   refreshes.reserve(targets.size());
-  for (auto& target : targets) refreshes.push_back(target->StartRefresh(refresh_deadline));
+  for (auto& target : targets) refreshes.push_back(target->StartRefresh(plan.refresh_deadline));
 
   metrics::Exposition out;
-  WriteProcessMetrics(reload_status_, budget, out);
+  WriteProcessMetrics(reload_status_, plan.budget, out);
   std::vector<const collector::Collected*> collected;
   for (std::size_t i = 0; i < targets.size(); ++i) {
     // All refreshes run concurrently; waiting on them in turn costs no more than waiting for the slowest.
-    if (co_await refreshes[i]->done.Wait(deadline)) {
+    if (co_await refreshes[i]->done.Wait(plan.deadline)) {
       WriteTargetMetrics(*targets[i], refreshes[i]->snapshot, out);
       collected.push_back(&refreshes[i]->snapshot.collected);
     } else {
       targets::Snapshot late;
       late.error = "scrape deadline exceeded";
-      late.duration_seconds = std::chrono::duration<double>(budget).count();
+      late.duration_seconds = std::chrono::duration<double>(plan.budget).count();
       WriteTargetMetrics(*targets[i], late, out);
     }
   }

@@ -5,16 +5,11 @@
 #include <fstream>
 #include <regex>
 
+#include "tests/bench/run_control.h"
+#include "tests/harness/files.h"
+
 namespace pgpulse::bench {
 namespace {
-
-bool HasLine(const std::string& path, const std::string& prefix) {
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) {
-    if (line.starts_with(prefix)) return true;
-  }
-  return false;
-}
 
 // The first group of `pattern` on the last line of `path` (or the first, `last` false) that it matches.
 std::string Capture(const std::string& path, const std::regex& pattern, bool last) {
@@ -50,7 +45,8 @@ std::vector<std::string> PerTableCollectors(const std::string& repo) {
   std::vector<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(repo + "/collectors")) {
     const auto& path = entry.path();
-    if (path.extension() == ".yaml" && HasLine(path.string(), "scope: database")) names.push_back(path.stem());
+    if (path.extension() == ".yaml" && HasLineStartingWith(testing::ReadFile(path.string()), "scope: database"))
+      names.push_back(path.stem());
   }
   std::sort(names.begin(), names.end());
   return names;

@@ -30,17 +30,6 @@ int WholeNumber(const char* name, int fallback, long low, long high, const std::
   return static_cast<int>(value);
 }
 
-bool HasLineStartingWith(const std::string& text, std::string_view prefix) {
-  size_t start = 0;
-  while (start < text.size()) {
-    if (std::string_view(text).substr(start).starts_with(prefix)) return true;
-    const size_t newline = text.find('\n', start);
-    if (newline == std::string::npos) break;
-    start = newline + 1;
-  }
-  return false;
-}
-
 void DropPgEnvironment() {
   std::vector<std::string> names;
   for (char** entry = environ; *entry != nullptr; ++entry) {

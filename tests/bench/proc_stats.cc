@@ -6,25 +6,13 @@
 #include <sstream>
 #include <vector>
 
+#include "tests/harness/proc_stat.h"
+
 namespace pgpulse::bench {
 namespace {
 
-// Fields of /proc/<pid>/stat after the command name, which is in parentheses and may contain spaces: [0] is the
-// state (field 3 of proc(5)).
-std::optional<std::vector<std::string>> StatFields(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat;
-  if (!std::getline(in, stat)) return std::nullopt;
-  const size_t close = stat.rfind(") ");
-  if (close == std::string::npos) return std::nullopt;
-  std::istringstream words(stat.substr(close + 2));
-  std::vector<std::string> fields;
-  for (std::string word; words >> word;) fields.push_back(word);
-  return fields;
-}
-
 std::optional<long long> SumOfStatFields(pid_t pid, size_t first_field) {
-  const auto fields = StatFields(pid);
+  const auto fields = testing::ProcStatFields(pid);
   // proc(5) numbers fields from 1, and fields[0] is field 3.
   const size_t first = first_field - 3;
   if (!fields || fields->size() < first + 2) return std::nullopt;

@@ -73,4 +73,15 @@ double Number(const std::string& text) { return std::strtod(text.c_str(), nullpt
 
 std::string FirstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
 
+bool HasLineStartingWith(const std::string& text, std::string_view prefix) {
+  size_t start = 0;
+  while (start < text.size()) {
+    if (std::string_view(text).substr(start).starts_with(prefix)) return true;
+    const size_t newline = text.find('\n', start);
+    if (newline == std::string::npos) break;
+    start = newline + 1;
+  }
+  return false;
+}
+
 }  // namespace pgpulse::bench

@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace pgpulse::bench {
 
@@ -41,6 +42,8 @@ std::string Fixed(double value, int decimals);
 double Number(const std::string& text);
 // The first line of `text`, without its newline.
 std::string FirstLine(const std::string& text);
+// Whether a line of `text` starts with `prefix`.
+bool HasLineStartingWith(const std::string& text, std::string_view prefix);
 
 }  // namespace pgpulse::bench
 

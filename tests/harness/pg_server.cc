@@ -7,11 +7,11 @@
 
 #include <cerrno>
 #include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include "tests/harness/base_backup.h"
 #include "tests/harness/errno_text.h"
+#include "tests/harness/proc_stat.h"
 #include "tests/harness/process.h"
 #include "tests/harness/spawn.h"
 
@@ -32,17 +32,9 @@ std::string QuoteConfValue(const std::string& value) {
 }
 
 std::optional<pid_t> ParentPid(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat;
-  if (!std::getline(in, stat)) return std::nullopt;
-  // The command name is in parentheses and may itself contain ") ", so parse from the last one.
-  const size_t close = stat.rfind(')');
-  if (close == std::string::npos) return std::nullopt;
-  std::istringstream fields(stat.substr(close + 1));
-  char state;
-  pid_t parent;
-  if (!(fields >> state >> parent)) return std::nullopt;
-  return parent;
+  const auto fields = ProcStatFields(pid);
+  if (!fields || fields->size() < 2) return std::nullopt;
+  return static_cast<pid_t>(std::stol((*fields)[1]));
 }
 
 std::vector<pid_t> ChildrenOf(pid_t parent) {

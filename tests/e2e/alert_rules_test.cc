@@ -1,6 +1,7 @@
 // The shipped alert rules in alerts/: promtool accepts and unit-tests them, every alert keeps the house rules (name,
-// severity, annotations, a runbook with its four sections, a test where it fires and one where it stays quiet), every
-// threshold is defined once and used, and docs/alerts.md's alert table is generated from the files.
+// severity, annotations, a runbook with its four sections, a test where it fires and one where it stays quiet, both
+// sides of every `for:`), every threshold is defined once and used, and docs/alerts.md's alert table is generated
+// from the files.
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
@@ -260,6 +261,53 @@ TEST(AlertRulesTest, EveryAlertHasAFiringAndAQuietUnitTest) {
     EXPECT_TRUE(fires.count(alert.name)) << alert.name << " has no unit test in which it fires";
     EXPECT_TRUE(quiet.count(alert.name)) << alert.name << " has no unit test in which it stays quiet";
   }
+}
+
+// A Prometheus duration ("90s", "1h30m", "2d") in seconds; the rule files and their tests use no other form.
+long DurationSeconds(const std::string& text) {
+  static const std::regex part(R"((\d+)(ms|s|m|h|d|w))");
+  static const std::map<std::string, long> unit = {{"ms", 0},   {"s", 1},     {"m", 60},
+                                                   {"h", 3600}, {"d", 86400}, {"w", 604800}};
+  long total = 0;
+  for (std::sregex_iterator it(text.begin(), text.end(), part), end; it != end; ++it) {
+    total += std::stol((*it)[1]) * unit.at((*it)[2]);
+  }
+  return total;
+}
+
+// Both sides of a `for:` boundary: in one test (one set of input series), a check where the alert is still quiet
+// and, at most one evaluation (1m) later, a check where it fires. A firing case alone would pass with a `for:`
+// that was too short, or missing.
+TEST(AlertRulesTest, EveryForBoundaryIsTestedOnBothSides) {
+  std::map<std::string, long> closest;  // alert -> smallest quiet-to-firing step seen in one test
+  for (const auto& file : UnitTestFiles()) {
+    for (const auto& test : YAML::LoadFile(file.string())["tests"]) {
+      std::map<std::string, std::vector<std::pair<long, bool>>> checks;  // alert -> (eval time, fires)
+      for (const auto& check : test["alert_rule_test"]) {
+        checks[check["alertname"].as<std::string>()].emplace_back(DurationSeconds(check["eval_time"].as<std::string>()),
+                                                                  check["exp_alerts"] && check["exp_alerts"].size());
+      }
+      for (const auto& [name, evaluations] : checks) {
+        for (const auto& [quiet_at, quiet_fires] : evaluations) {
+          for (const auto& [firing_at, fires] : evaluations) {
+            if (quiet_fires || !fires || firing_at <= quiet_at) continue;
+            const long step = firing_at - quiet_at;
+            if (!closest.count(name) || step < closest[name]) closest[name] = step;
+          }
+        }
+      }
+    }
+  }
+  int with_for = 0;
+  for (const auto& alert : LoadRules().alerts) {
+    if (DurationSeconds(alert.for_duration) == 0) continue;
+    ++with_for;
+    ASSERT_TRUE(closest.count(alert.name))
+        << alert.name << " (for: " << alert.for_duration << ") has no test that is quiet and then fires";
+    EXPECT_LE(closest[alert.name], 60) << alert.name << " (for: " << alert.for_duration
+                                       << "): no quiet check within one evaluation before a firing one";
+  }
+  EXPECT_GE(with_for, 40);
 }
 
 TEST(AlertRulesTest, EveryRecordingRuleHasAUnitTest) {

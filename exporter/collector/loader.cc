@@ -28,7 +28,7 @@ Usage ParseUsage(const YamlValidator& v, const YAML::Node& node, const std::stri
 }
 
 ColumnMapping ParseColumn(const YamlValidator& v, const YAML::Node& node, const std::string& key) {
-  v.RequireMap(node, key, {"column", "usage", "label", "name", "help"});
+  v.RequireMap(node, key, definition_keys::kColumn);
   ColumnMapping mapping;
   if (!node["column"]) v.Fail(node, key + ".column", "is required");
   if (!node["usage"]) v.Fail(node, key + ".usage", "is required");
@@ -58,7 +58,7 @@ ColumnMapping ParseColumn(const YamlValidator& v, const YAML::Node& node, const 
 }
 
 QueryVariant ParseQueryVariant(const YamlValidator& v, const YAML::Node& node, const std::string& key) {
-  v.RequireMap(node, key, {"min_version", "max_version", "sql"});
+  v.RequireMap(node, key, definition_keys::kQuery);
   QueryVariant query;
   if (!node["sql"]) v.Fail(node, key + ".sql", "is required");
   query.sql = v.String(node["sql"], key + ".sql");
@@ -71,7 +71,7 @@ QueryVariant ParseQueryVariant(const YamlValidator& v, const YAML::Node& node, c
 }
 
 TopSpec ParseTop(const YamlValidator& v, const YAML::Node& node, const Definition& def) {
-  v.RequireMap(node, "top", {"rank_by", "limit", "group_by", "keep", "other"});
+  v.RequireMap(node, "top", definition_keys::kTop);
   TopSpec top;
   if (!node["rank_by"]) v.Fail(node, "top.rank_by", "is required");
   top.rank_by = v.String(node["rank_by"], "top.rank_by");
@@ -134,9 +134,7 @@ void CheckVariantsDoNotOverlap(const YamlValidator& v, const YAML::Node& node, s
 
 Definition ParseDocument(const YAML::Node& root, const std::string& yaml_text, const std::string& origin) {
   YamlValidator v(origin);
-  v.RequireMap(root, "",
-               {"name", "help", "scope", "ttl", "timeout", "primary_only", "replica_only", "requires", "queries",
-                "metrics", "top", "max_series", "max_rows"});
+  v.RequireMap(root, "", definition_keys::kRoot);
   Definition def;
   def.origin = origin;
   def.source = yaml_text;
@@ -161,7 +159,7 @@ Definition ParseDocument(const YAML::Node& root, const std::string& yaml_text, c
   if (root["replica_only"]) def.replica_only = v.Bool(root["replica_only"], "replica_only");
   if (def.primary_only && def.replica_only) v.Fail(root, "replica_only", "excludes primary_only");
   if (const auto& requires_node = root["requires"]) {
-    v.RequireMap(requires_node, "requires", {"extension", "function"});
+    v.RequireMap(requires_node, "requires", definition_keys::kRequires);
     if (requires_node["extension"]) def.requires_extension = v.String(requires_node["extension"], "requires.extension");
     if (requires_node["function"]) def.requires_function = v.String(requires_node["function"], "requires.function");
   }

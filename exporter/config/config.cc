@@ -22,9 +22,7 @@ namespace {
 const std::regex kTargetName("[A-Za-z0-9][A-Za-z0-9_.:/@-]{0,127}");
 
 TargetConfig ParseTarget(const YamlValidator& v, const YAML::Node& node, const std::string& key) {
-  v.RequireMap(node, key,
-               {"name", "dsn", "password_file", "user_file", "secret_file", "databases", "labels",
-                "storage_limit_bytes", "allow_superuser", "max_connections"});
+  v.RequireMap(node, key, keys::kTarget);
   TargetConfig target;
   target.origin = v.origin() + ":" + std::to_string(node.Mark().line + 1);
   if (!node["name"]) v.Fail(node, key + ".name", "is required");
@@ -59,7 +57,7 @@ TargetConfig ParseTarget(const YamlValidator& v, const YAML::Node& node, const s
     }
   }
   if (const auto& dbs = node["databases"]) {
-    v.RequireMap(dbs, key + ".databases", {"include", "exclude"});
+    v.RequireMap(dbs, key + ".databases", keys::kDatabases);
     for (const char* list : {"include", "exclude"}) {
       if (!dbs[list]) continue;
       const auto list_key = key + ".databases." + list;
@@ -102,7 +100,7 @@ TargetConfig ParseTarget(const YamlValidator& v, const YAML::Node& node, const s
 }
 
 CollectorSettings ParseCollectorSettings(const YamlValidator& v, const YAML::Node& node, const std::string& key) {
-  v.RequireMap(node, key, {"enabled", "ttl", "limit", "max_series", "max_rows"});
+  v.RequireMap(node, key, keys::kCollectorSettings);
   CollectorSettings settings;
   if (node["enabled"]) settings.enabled = v.Bool(node["enabled"], key + ".enabled");
   if (node["ttl"]) settings.ttl = v.Duration(node["ttl"], key + ".ttl");
@@ -132,7 +130,7 @@ Config ParseDocument(const YAML::Node& root, const std::string& origin) {
   YamlValidator v(origin);
   Config config;
   if (root.IsNull()) return config;
-  v.RequireMap(root, "", {"targets", "collectors", "custom_collectors"});
+  v.RequireMap(root, "", keys::kRoot);
   if (const auto& targets = root["targets"]) {
     if (!targets.IsSequence()) v.Fail(targets, "targets", "must be a list");
     for (std::size_t i = 0; i < targets.size(); ++i) {

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -19,6 +20,17 @@ class ConfigError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// The keys each mapping of the config file accepts: the loader refuses any other, and ConfigKeysDocsTest checks that
+// docs/configuration.md documents each one.
+namespace keys {
+inline const std::set<std::string> kRoot = {"targets", "collectors", "custom_collectors"};
+inline const std::set<std::string> kTarget = {
+    "name",      "dsn",    "password_file",       "user_file",       "secret_file",
+    "databases", "labels", "storage_limit_bytes", "allow_superuser", "max_connections"};
+inline const std::set<std::string> kDatabases = {"include", "exclude"};
+inline const std::set<std::string> kCollectorSettings = {"enabled", "ttl", "limit", "max_series", "max_rows"};
+}  // namespace keys
 
 struct TargetConfig {
   std::string name;           // the target="..." label and the /probe name

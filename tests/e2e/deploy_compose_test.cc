@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <map>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -167,10 +167,10 @@ TEST(DeployComposeTest, InitScriptsRunAndPgpulseReachesEveryServiceDatabase) {
   for (int round = 0; round < 2; ++round) {
     for (const auto& script : scripts) {
       SCOPED_TRACE(script + ", round " + std::to_string(round + 1));
-      const auto run = script.size() > 4 && script.compare(script.size() - 4, 4, ".sql") == 0
-                           ? RunCommand({"/usr/bin/psql", "-X", "-v", "ON_ERROR_STOP=1", "-d", "postgres", "-f", script},
-                                        env, 120s)
-                           : RunCommand({script}, env, 120s);
+      const auto run =
+          script.size() > 4 && script.compare(script.size() - 4, 4, ".sql") == 0
+              ? RunCommand({"/usr/bin/psql", "-X", "-v", "ON_ERROR_STOP=1", "-d", "postgres", "-f", script}, env, 120s)
+              : RunCommand({script}, env, 120s);
       ASSERT_EQ(run.exit_code, 0) << run.output;
       EXPECT_EQ(run.output.find("WARNING"), std::string::npos) << run.output;
       EXPECT_EQ(run.output.find(password), std::string::npos) << run.output;
@@ -178,7 +178,8 @@ TEST(DeployComposeTest, InitScriptsRunAndPgpulseReachesEveryServiceDatabase) {
   }
   const std::vector<std::string> databases = {"cafe", "erp", "treasury"};
   for (const auto& db : databases) {
-    server.Exec(db, "SET ROLE " + db + "_app; CREATE TABLE orders (id bigserial PRIMARY KEY); INSERT INTO orders DEFAULT VALUES");
+    server.Exec(db, "SET ROLE " + db +
+                        "_app; CREATE TABLE orders (id bigserial PRIMARY KEY); INSERT INTO orders DEFAULT VALUES");
   }
 
   auto config = ReadFile((kComposeDir / "pgpulse.yml").string());
@@ -200,8 +201,7 @@ TEST(DeployComposeTest, InitScriptsRunAndPgpulseReachesEveryServiceDatabase) {
   };
   const auto body = exporter.Poll(has_every_database, 30s);
   EXPECT_TRUE(has_every_database(body)) << body;
-  EXPECT_EQ(MetricValue(body, "pgpulse_collector_enabled", {{"target", target}, {"collector", "stat_statements"}}),
-            1)
+  EXPECT_EQ(MetricValue(body, "pgpulse_collector_enabled", {{"target", target}, {"collector", "stat_statements"}}), 1)
       << body;
   EXPECT_EQ(exporter.process().Output().find("lacks pg_monitor"), std::string::npos);
 }

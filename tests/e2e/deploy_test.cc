@@ -403,7 +403,8 @@ TEST(DeployKubernetesTest, KustomizationRendersTheOperatorSet) {
   const auto docs = Kustomize(DeployDir() / "kubernetes");
   ASSERT_FALSE(docs.empty());
   const auto kinds = Kinds(docs);
-  for (const auto& kind : {"ConfigMap", "Deployment", "Service", "ServiceMonitor", "PrometheusRule", "ExternalSecret"}) {
+  for (const auto& kind :
+       {"ConfigMap", "Deployment", "Service", "ServiceMonitor", "PrometheusRule", "ExternalSecret"}) {
     EXPECT_GE(kinds.count(kind), 1u) << "no " << kind;
   }
   // The placeholder Secret is not applied: the ExternalSecret makes the real one.
@@ -446,8 +447,7 @@ TEST(DeployKubernetesTest, ProbePodMonitorScrapesConfiguredTargets) {
 // groups are those of its rule file.
 TEST(DeployKubernetesTest, PrometheusRuleIsGeneratedFromTheAlertFiles) {
   const auto committed = DeployDir() / "kubernetes" / "prometheusrule.yaml";
-  const auto generated =
-      RunCommand({"bash", std::string(PGPULSE_SOURCE_DIR) + "/scripts/gen-prometheusrule.sh", "-"});
+  const auto generated = RunCommand({"bash", std::string(PGPULSE_SOURCE_DIR) + "/scripts/gen-prometheusrule.sh", "-"});
   ASSERT_EQ(generated.exit_code, 0) << generated.output;
   EXPECT_TRUE(generated.output == ReadFile(committed.string()))
       << committed.string() << " is stale: run scripts/gen-prometheusrule.sh";
@@ -500,7 +500,7 @@ TEST(DeployKubernetesTest, CloudNativePgExampleWatchesTheClusterServicesWithTheM
     services.insert(host);
   }
   EXPECT_EQ(services, (std::set<std::string>{cluster_name + "-rw." + namespace_name + ".svc",
-                                              cluster_name + "-ro." + namespace_name + ".svc"}));
+                                             cluster_name + "-ro." + namespace_name + ".svc"}));
   ExpectSelects(FirstOfKind(docs, "ServiceMonitor"), FirstOfKind(docs, "Service")["metadata"]["labels"]);
 }
 

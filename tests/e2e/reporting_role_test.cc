@@ -1,5 +1,5 @@
-// deploy/sql/reporting-role.sql and its managed-service variant, run twice with psql against a real PostgreSQL: the role
-// it makes is read-only, in pg_monitor, can connect to every service database (one created between the runs too),
+// deploy/sql/reporting-role.sql and its managed-service variant, run twice with psql against a real PostgreSQL: the
+// role it makes is read-only, in pg_monitor, can connect to every service database (one created between the runs too),
 // reads the sequences, and the real pgpulse logged in as it reaches pg_up 1 with its sequence and statement collectors
 // running. The matrix (scripts/test-matrix.sh) runs this suite on the oldest and the newest PostgreSQL as well.
 #include <gtest/gtest.h>
@@ -27,8 +27,8 @@ const std::string kSqlDir = std::string(PGPULSE_SOURCE_DIR) + "/deploy/sql";
 CommandResult RunScript(const PgServer& server, const std::string& user, const std::string& password,
                         const std::string& script, const std::map<std::string, std::string>& variables,
                         const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> argv = {"/usr/bin/psql", "-X", "-v", "ON_ERROR_STOP=1", "-d",
-                                   server.Dsn(user, password, "postgres")};
+  std::vector<std::string> argv = {"/usr/bin/psql",   "-X", "-v",
+                                   "ON_ERROR_STOP=1", "-d", server.Dsn(user, password, "postgres")};
   for (const auto& [name, value] : variables) {
     argv.push_back("-v");
     argv.push_back(name + "=" + value);
@@ -67,11 +67,11 @@ void ExpectReadOnlyMonitoringRole(const PgServer& server, const std::string& rol
   for (const auto& db : ServiceDatabases(server)) {
     SCOPED_TRACE("database " + db);
     // An explicit grant, not only PUBLIC's.
-    EXPECT_EQ(One(server, "postgres",
-                  "SELECT count(*) FROM pg_database d, aclexplode(d.datacl) a WHERE d.datname = " +
-                      QuoteSqlLiteral(db) + " AND a.privilege_type = 'CONNECT' AND a.grantee = " + literal +
-                      "::regrole"),
-              "1");
+    EXPECT_EQ(
+        One(server, "postgres",
+            "SELECT count(*) FROM pg_database d, aclexplode(d.datacl) a WHERE d.datname = " + QuoteSqlLiteral(db) +
+                " AND a.privilege_type = 'CONNECT' AND a.grantee = " + literal + "::regrole"),
+        "1");
     const auto as_role = server.Dsn(role, password, db);
     Rows rows;
     ASSERT_NO_THROW(rows = PgQuery(as_role, "SHOW default_transaction_read_only")) << "cannot log in to " << db;
@@ -81,8 +81,9 @@ void ExpectReadOnlyMonitoringRole(const PgServer& server, const std::string& rol
                   "SELECT count(*) FROM pg_class WHERE relkind = 'S' AND NOT has_sequence_privilege(" + literal +
                       ", oid, 'SELECT')"),
               "0");
-    EXPECT_EQ(One(server, db, "SELECT count(*) FROM pg_class WHERE relkind = 'S' AND has_sequence_privilege(" +
-                                  literal + ", oid, 'USAGE')"),
+    EXPECT_EQ(One(server, db,
+                  "SELECT count(*) FROM pg_class WHERE relkind = 'S' AND has_sequence_privilege(" + literal +
+                      ", oid, 'USAGE')"),
               "0")
         << "USAGE would let the role advance sequences";
   }
@@ -92,8 +93,8 @@ void ExpectReadOnlyMonitoringRole(const PgServer& server, const std::string& rol
 // skipped, and no warning about the role.
 void ExpectPgpulseRunsAs(const PgServer& server, const std::string& role, const std::string& password) {
   const auto password_file = WriteTempFile(password + "\n");
-  const auto config = WriteTempFile("targets:\n  - name: shared\n    dsn: postgresql://" + role + "@127.0.0.1:" +
-                                        std::to_string(server.port()) + "/postgres?sslmode=disable\n" +
+  const auto config = WriteTempFile("targets:\n  - name: shared\n    dsn: postgresql://" + role +
+                                        "@127.0.0.1:" + std::to_string(server.port()) + "/postgres?sslmode=disable\n" +
                                         "    password_file: " + password_file + "\n",
                                     ".yml");
   ExporterProcess exporter({"--config.file=" + config});
@@ -144,9 +145,8 @@ TEST(ReportingRoleTest, SuperuserScriptTwiceMakesAReadOnlyMonitoringRoleOnEveryD
   ASSERT_EQ(first.exit_code, 0) << first.output;
   AddServiceObjects(server, "after");
   // The second run echoes everything psql reads (-a -e): the password still never shows.
-  const auto second =
-      RunScript(server, PgCluster::kSuperuser, cluster.superuser_password(), kSqlDir + "/reporting-role.sql",
-                {{"reporting_password", password}}, {"-a", "-e"});
+  const auto second = RunScript(server, PgCluster::kSuperuser, cluster.superuser_password(),
+                                kSqlDir + "/reporting-role.sql", {{"reporting_password", password}}, {"-a", "-e"});
   ASSERT_EQ(second.exit_code, 0) << second.output;
   EXPECT_EQ(second.output.find("WARNING"), std::string::npos) << second.output;
   for (const auto* output : {&first.output, &second.output}) {
@@ -162,14 +162,16 @@ TEST(ReportingRoleTest, SuperuserScriptTwiceMakesAReadOnlyMonitoringRoleOnEveryD
 }
 
 // As on Amazon RDS: the administrator has CREATEROLE and CREATEDB, is a member of the roles it made for the services
-// (so it may grant on their objects), owns the postgres database, and on 16+ holds pg_monitor WITH ADMIN OPTION (rds_superuser's grant). It is
-// no superuser, so reporting-role.sql itself would stop at the first superuser-only step.
+// (so it may grant on their objects), owns the postgres database, and on 16+ holds pg_monitor WITH ADMIN OPTION
+// (rds_superuser's grant). It is no superuser, so reporting-role.sql itself would stop at the first superuser-only
+// step.
 TEST(ReportingRoleTest, ManagedServiceScriptWorksForACreateroleAdministrator) {
   PgCluster cluster;
   auto& server = cluster.primary();
   const std::string admin = "rds_admin";
   const std::string admin_password = "admin-pw-19d2e";
-  server.Exec("postgres", "CREATE ROLE rds_admin LOGIN CREATEROLE CREATEDB PASSWORD " + QuoteSqlLiteral(admin_password));
+  server.Exec("postgres",
+              "CREATE ROLE rds_admin LOGIN CREATEROLE CREATEDB PASSWORD " + QuoteSqlLiteral(admin_password));
   server.Exec("postgres", "GRANT app_user TO rds_admin");
   server.Exec("postgres", "ALTER DATABASE postgres OWNER TO rds_admin");
   if (std::stoi(One(server, "postgres", "SHOW server_version_num")) >= 160000) {
@@ -177,12 +179,12 @@ TEST(ReportingRoleTest, ManagedServiceScriptWorksForACreateroleAdministrator) {
   }
   const std::string password = "reporting-pw-rds-42b1";
   AddServiceObjects(server, "before");
-  const auto superuser_only = RunScript(server, admin, admin_password, kSqlDir + "/reporting-role.sql",
-                                        {{"reporting_password", password}});
+  const auto superuser_only =
+      RunScript(server, admin, admin_password, kSqlDir + "/reporting-role.sql", {{"reporting_password", password}});
   EXPECT_NE(superuser_only.exit_code, 0) << superuser_only.output;
 
-  const auto first = RunScript(server, admin, admin_password, kSqlDir + "/reporting-role-rds.sql",
-                               {{"reporting_password", password}});
+  const auto first =
+      RunScript(server, admin, admin_password, kSqlDir + "/reporting-role-rds.sql", {{"reporting_password", password}});
   ASSERT_EQ(first.exit_code, 0) << first.output;
   AddServiceObjects(server, "after");
   const auto second = RunScript(server, admin, admin_password, kSqlDir + "/reporting-role-rds.sql",

@@ -6,8 +6,8 @@
 --
 -- Variables (psql -v name=value), all optional:
 --   reporting_role            the role's name                                    (default pgpulse_reporting)
---   reporting_password_file   a file holding the password (read by psql on the machine it runs on; trailing
---                             newline dropped). A SCRAM verifier ('SCRAM-SHA-256$...') is stored as it is, so the
+--   reporting_password_file   a file holding the password (read by psql on the machine it runs on, with cat: a
+--                             path without spaces; trailing newline dropped). A SCRAM verifier ('SCRAM-SHA-256$...') is stored as it is, so the
 --                             plain password need never leave your machine.
 --   reporting_password        the password itself (visible in `ps` while psql runs: prefer the file)
 --                             With neither, a new role gets no password and an existing one keeps its own.
@@ -54,7 +54,7 @@ SELECT format('CREATE ROLE %I LOGIN', :'reporting_role')
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'reporting_role') \gexec
 \if :managed
   -- A CREATEROLE administrator may not name SUPERUSER, REPLICATION or BYPASSRLS at all (not even to remove them); a
-  -- role it created has none of them, and the check at the end refuses a role that has.
+  -- role it created has none of them, and the check below refuses a role that has.
   SELECT format('ALTER ROLE %I LOGIN NOCREATEDB NOCREATEROLE CONNECTION LIMIT %s', :'reporting_role',
                 :'connection_limit'::int) \gexec
 \else
@@ -63,8 +63,6 @@ WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'reporting_role') \gexec
 \endif
 SELECT format('ALTER ROLE %I SET default_transaction_read_only = on', :'reporting_role') \gexec
 
--- The password goes through a session setting, so that no statement text holds it: the set_config call is recorded
--- with its arguments replaced by placeholders, and the ALTER ROLE runs inside a DO block whose text has no password.
 -- Never a superuser, a replication role or one that bypasses row security, whoever made it one.
 DO $$
 DECLARE

@@ -129,6 +129,7 @@ std::map<std::string, YAML::Node> LoadManifests() {
   for (const auto& file : FilesEndingIn(DeployDir() / "kubernetes", ".yaml")) {
     for (const auto& doc : YAML::LoadAllFromFile(file.string())) {
       if (!doc.IsMap()) continue;  // checked by EveryManifestHasApiVersionKindAndName
+      if (doc["kind"].as<std::string>("") == "Kustomization") continue;  // no object, and no name
       manifests[doc["kind"].as<std::string>("") + "/" + doc["metadata"]["name"].as<std::string>("")] = doc;
     }
   }

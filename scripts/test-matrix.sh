@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the suites that depend on the server's version against every PostgreSQL major of the matrix
 # (scripts/pg-versions.sh): the collectors' ground truth (each family equal to what psql reads, primary and standby)
-# on every major, and the pg suite plus the rotation and hostile-tenant e2e suites on the oldest and the newest.
+# on every major, and the pg suite plus the rotation, hostile-tenant and reporting-role (deploy/sql) e2e suites on the
+# oldest and the newest.
 # PostgreSQL 15 (Debian's) runs everything in scripts/test.sh already. Needs a build (scripts/test.sh makes one).
 # Usage: scripts/test-matrix.sh       (build dir: build/, or PGPULSE_BUILD_DIR)
 set -euo pipefail
@@ -41,6 +42,7 @@ for major in "${majors[@]}"; do
   if [ "$major" = "$oldest" ] || [ "$major" = "$newest" ]; then
     run "$major" pg "$build/tests/pg_tests"
     run "$major" rotation-tenant "$build/tests/e2e_tests" --gtest_filter='RotationTest.*:TenantTest.*'
+    run "$major" reporting-role "$build/tests/e2e_tests" --gtest_filter='ReportingRoleTest.*'
   fi
 done
 

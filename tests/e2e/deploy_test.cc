@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tests/harness/exporter_process.h"
+#include "tests/harness/files.h"
 #include "tests/harness/http_client.h"
 #include "tests/harness/metrics_text.h"
 #include "tests/harness/process.h"
@@ -128,6 +129,7 @@ std::map<std::string, YAML::Node> LoadManifests() {
   for (const auto& file : FilesEndingIn(DeployDir() / "kubernetes", ".yaml")) {
     for (const auto& doc : YAML::LoadAllFromFile(file.string())) {
       if (!doc.IsMap()) continue;  // checked by EveryManifestHasApiVersionKindAndName
+      if (doc["kind"].as<std::string>("") == "Kustomization") continue;  // no object, and no name
       manifests[doc["kind"].as<std::string>("") + "/" + doc["metadata"]["name"].as<std::string>("")] = doc;
     }
   }
@@ -207,6 +209,8 @@ TEST(DeployKubernetesTest, EveryManifestHasApiVersionKindAndName) {
       ASSERT_TRUE(doc.IsMap());
       EXPECT_FALSE(doc["apiVersion"].as<std::string>("").empty());
       EXPECT_FALSE(doc["kind"].as<std::string>("").empty());
+      // kustomization.yaml has no name: kubectl 1.20's kustomize refuses a metadata field.
+      if (doc["kind"].as<std::string>("") == "Kustomization") continue;
       EXPECT_FALSE(doc["metadata"]["name"].as<std::string>("").empty());
     }
   }
@@ -340,6 +344,165 @@ TEST(DeployKubernetesTest, InClusterScrapeConfigPassesPromtoolWithStaticDiscover
   ASSERT_GE(replaced, 1) << "expected a kubernetes_sd_configs block";
   const auto file = WriteTempFile(out, ".yml");
   ExpectPromtoolAcceptsConfig(file);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Kubernetes: kustomize, the Prometheus Operator's objects, CloudNativePG
+
+// `kubectl kustomize dir`, parsed. kubectl is whatever is on PATH (Debian's kubernetes-client on CI); missing, the
+// test fails: the kustomizations are not checked otherwise.
+std::vector<YAML::Node> Kustomize(const fs::path& dir) {
+  CommandResult rendered{-1, ""};
+  try {
+    rendered = RunCommand({"kubectl", "kustomize", dir.string()});
+  } catch (const std::exception& error) {
+    ADD_FAILURE() << "kubectl could not be run (install Debian's kubernetes-client): " << error.what();
+    return {};
+  }
+  EXPECT_EQ(rendered.exit_code, 0) << rendered.output;
+  if (rendered.exit_code != 0) return {};
+  return YAML::LoadAll(rendered.output);
+}
+
+std::multiset<std::string> Kinds(const std::vector<YAML::Node>& docs) {
+  std::multiset<std::string> kinds;
+  for (const auto& doc : docs) kinds.insert(doc["kind"].as<std::string>(""));
+  return kinds;
+}
+
+YAML::Node FirstOfKind(const std::vector<YAML::Node>& docs, const std::string& kind) {
+  for (const auto& doc : docs) {
+    if (doc["kind"].as<std::string>("") == kind) return doc;
+  }
+  ADD_FAILURE() << "no " << kind;
+  return YAML::Node();
+}
+
+// The Deployment's pod spec, its probes on the health endpoints, and the Secret it mounts for the password.
+std::string ExpectProbesAndSecretVolume(const YAML::Node& deployment) {
+  const auto pod_spec = deployment["spec"]["template"]["spec"];
+  const auto container = pod_spec["containers"][0];
+  EXPECT_EQ(container["livenessProbe"]["httpGet"]["path"].as<std::string>(""), "/healthz");
+  EXPECT_EQ(container["readinessProbe"]["httpGet"]["path"].as<std::string>(""), "/readyz");
+  for (const auto& volume : pod_spec["volumes"]) {
+    if (volume["secret"]) return volume["secret"]["secretName"].as<std::string>("");
+  }
+  ADD_FAILURE() << "the Deployment mounts no Secret";
+  return "";
+}
+
+// A ServiceMonitor or PodMonitor selects the pgpulse pods or Service by labels they have.
+void ExpectSelects(const YAML::Node& monitor, const YAML::Node& labels) {
+  ASSERT_TRUE(monitor["spec"]["selector"]["matchLabels"].IsMap()) << monitor["kind"];
+  for (const auto& selector : monitor["spec"]["selector"]["matchLabels"]) {
+    EXPECT_EQ(labels[selector.first.as<std::string>()].as<std::string>(""), selector.second.as<std::string>())
+        << monitor["kind"] << " " << monitor["metadata"]["name"] << " selects by a label pgpulse does not have";
+  }
+}
+
+TEST(DeployKubernetesTest, KustomizationRendersTheOperatorSet) {
+  const auto docs = Kustomize(DeployDir() / "kubernetes");
+  ASSERT_FALSE(docs.empty());
+  const auto kinds = Kinds(docs);
+  for (const auto& kind :
+       {"ConfigMap", "Deployment", "Service", "ServiceMonitor", "PrometheusRule", "ExternalSecret"}) {
+    EXPECT_GE(kinds.count(kind), 1u) << "no " << kind;
+  }
+  // The placeholder Secret is not applied: the ExternalSecret makes the real one.
+  EXPECT_EQ(kinds.count("Secret"), 0u);
+  const auto deployment = FirstOfKind(docs, "Deployment");
+  const auto secret_name = ExpectProbesAndSecretVolume(deployment);
+  const auto external = FirstOfKind(docs, "ExternalSecret");
+  EXPECT_EQ(external["spec"]["target"]["name"].as<std::string>(""), secret_name);
+  EXPECT_EQ(external["spec"]["data"][0]["secretKey"].as<std::string>(""), "password");
+  const auto service = FirstOfKind(docs, "Service");
+  const auto monitor = FirstOfKind(docs, "ServiceMonitor");
+  ExpectSelects(monitor, service["metadata"]["labels"]);
+  EXPECT_EQ(monitor["spec"]["endpoints"][0]["port"].as<std::string>(""),
+            service["spec"]["ports"][0]["name"].as<std::string>("-"));
+  EXPECT_EQ(monitor["spec"]["endpoints"][0]["path"].as<std::string>(""), "/metrics");
+}
+
+TEST(DeployKubernetesTest, ProbePodMonitorScrapesConfiguredTargets) {
+  const auto manifests = LoadManifests();
+  const auto monitor = Only(manifests, "PodMonitor", "pgpulse");
+  ASSERT_TRUE(monitor.IsMap());
+  const auto deployment = Only(manifests, "Deployment", "pgpulse");
+  ExpectSelects(monitor, deployment["spec"]["template"]["metadata"]["labels"]);
+  std::set<std::string> configured;
+  for (const auto& target : YAML::Load(PgpulseConfigText(manifests))["targets"]) {
+    configured.insert(target["name"].as<std::string>());
+  }
+  ASSERT_GE(monitor["spec"]["podMetricsEndpoints"].size(), 1u);
+  for (const auto& endpoint : monitor["spec"]["podMetricsEndpoints"]) {
+    EXPECT_EQ(endpoint["path"].as<std::string>(""), "/probe");
+    EXPECT_EQ(endpoint["port"].as<std::string>(""), "http-metrics");
+    ASSERT_EQ(endpoint["params"]["target"].size(), 1u);
+    const auto name = endpoint["params"]["target"][0].as<std::string>("");
+    EXPECT_TRUE(configured.count(name)) << name << " is not a target of the ConfigMap's config";
+    EXPECT_EQ(endpoint["relabelings"][0]["replacement"].as<std::string>(""), name);
+  }
+}
+
+// deploy/kubernetes/prometheusrule.yaml is what scripts/gen-prometheusrule.sh writes now, and each PrometheusRule's
+// groups are those of its rule file.
+TEST(DeployKubernetesTest, PrometheusRuleIsGeneratedFromTheAlertFiles) {
+  const auto committed = DeployDir() / "kubernetes" / "prometheusrule.yaml";
+  const auto generated = RunCommand({"bash", std::string(PGPULSE_SOURCE_DIR) + "/scripts/gen-prometheusrule.sh", "-"});
+  ASSERT_EQ(generated.exit_code, 0) << generated.output;
+  EXPECT_TRUE(generated.output == ReadFile(committed.string()))
+      << committed.string() << " is stale: run scripts/gen-prometheusrule.sh";
+  std::map<std::string, YAML::Node> rules;
+  for (const auto& doc : YAML::LoadAllFromFile(committed.string())) {
+    EXPECT_EQ(doc["kind"].as<std::string>(""), "PrometheusRule");
+    rules[doc["metadata"]["name"].as<std::string>("")] = doc;
+  }
+  int rule_files = 0;
+  for (const auto& file : FilesEndingIn(fs::path(PGPULSE_SOURCE_DIR) / "alerts", ".yml")) {
+    const auto source = YAML::LoadFile(file.string());
+    if (!source["groups"]) continue;
+    ++rule_files;
+    const auto name = "pgpulse-" + file.stem().string();
+    ASSERT_TRUE(rules.count(name)) << "no PrometheusRule " << name << " for " << file;
+    YAML::Emitter from_file, from_rule;
+    from_file << source["groups"];
+    from_rule << rules[name]["spec"]["groups"];
+    EXPECT_EQ(std::string(from_rule.c_str()), std::string(from_file.c_str())) << name;
+  }
+  EXPECT_EQ(rules.size(), static_cast<size_t>(rule_files));
+  EXPECT_GE(rule_files, 5);
+}
+
+TEST(DeployKubernetesTest, CloudNativePgExampleWatchesTheClusterServicesWithTheManagedRole) {
+  const auto docs = Kustomize(DeployDir() / "kubernetes" / "cloudnativepg");
+  ASSERT_FALSE(docs.empty());
+  const auto kinds = Kinds(docs);
+  for (const auto& kind : {"Cluster", "Secret", "ConfigMap", "Deployment", "Service", "ServiceMonitor"}) {
+    EXPECT_EQ(kinds.count(kind), 1u) << kind;
+  }
+  const auto cluster = FirstOfKind(docs, "Cluster");
+  const auto cluster_name = cluster["metadata"]["name"].as<std::string>("");
+  const auto namespace_name = cluster["metadata"]["namespace"].as<std::string>("");
+  ASSERT_FALSE(cluster_name.empty());
+  const auto role = cluster["spec"]["managed"]["roles"][0];
+  EXPECT_TRUE(role["login"].as<bool>(false));
+  EXPECT_FALSE(role["superuser"].as<bool>(true));
+  EXPECT_EQ(role["inRoles"][0].as<std::string>(""), "pg_monitor");
+
+  const auto deployment = FirstOfKind(docs, "Deployment");
+  EXPECT_EQ(ExpectProbesAndSecretVolume(deployment), role["passwordSecret"]["name"].as<std::string>("-"))
+      << "pgpulse does not read the password CloudNativePG sets";
+  const auto config = YAML::Load(FirstOfKind(docs, "ConfigMap")["data"]["pgpulse.yml"].as<std::string>(""));
+  std::set<std::string> services;
+  for (const auto& target : config["targets"]) {
+    const auto dsn = target["dsn"].as<std::string>("");
+    EXPECT_EQ(dsn.rfind("postgresql://" + role["name"].as<std::string>("-") + "@", 0), 0u) << dsn;
+    const auto host = dsn.substr(dsn.find('@') + 1, dsn.find(':', dsn.find('@')) - dsn.find('@') - 1);
+    services.insert(host);
+  }
+  EXPECT_EQ(services, (std::set<std::string>{cluster_name + "-rw." + namespace_name + ".svc",
+                                             cluster_name + "-ro." + namespace_name + ".svc"}));
+  ExpectSelects(FirstOfKind(docs, "ServiceMonitor"), FirstOfKind(docs, "Service")["metadata"]["labels"]);
 }
 
 }  // namespace

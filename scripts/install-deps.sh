@@ -16,6 +16,8 @@ packages=(
   prometheus prometheus-alertmanager prometheus-postgres-exporter
   curl procps util-linux
   python3   # dashboards/src/generate.py, and the dashboard tests' strict JSON check
+  debhelper lintian   # scripts/deb-package.sh: the Debian package, built and checked
+  chromium   # the status page's browser test (headless)
 )
 
 sudo=""
@@ -29,6 +31,9 @@ done
 # npm fetches the other PostgreSQL majors of the test matrix (scripts/pg-versions.sh). Machines that already have
 # Node.js and npm keep theirs; only where npm is absent does Debian's package come in.
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# kubectl renders deploy/kubernetes (`kubectl kustomize`, no cluster needed). Debian's kubernetes-client provides it;
+# a machine with another kubectl (from Google's repository, say) keeps it, as the two packages conflict.
+command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
 
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"

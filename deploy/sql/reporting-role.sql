@@ -47,6 +47,8 @@
   SET pg_stat_statements.track_utility = off;
 \endif
 SET client_min_messages = warning;
+-- Only pg_catalog is searched: nothing a database owner created can stand in for a function this script calls.
+SET search_path = pg_catalog;
 SELECT set_config('pgpulse.reporting_role', :'reporting_role', false) IS NULL AS pgpulse_unused \gset
 
 -- The role, with the attributes a monitoring login needs and none it does not.
@@ -131,6 +133,10 @@ $$;
 \set pgpulse_script `mktemp`
 SELECT format(E'\\connect %s\n', '''' || replace(replace(datname, '\', '\\'), '''', '''''') || '''') ||
        format($per_database$
+-- The database's owner is a tenant, and this session a superuser: a search_path the owner set on the database
+-- (ALTER DATABASE ... SET search_path) could put the owner's functions before pg_catalog's. Only pg_catalog is
+-- searched.
+SET search_path = pg_catalog;
 DO $do$
 DECLARE
   reporting text := %L;

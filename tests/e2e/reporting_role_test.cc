@@ -161,6 +161,26 @@ TEST(ReportingRoleTest, SuperuserScriptTwiceMakesAReadOnlyMonitoringRoleOnEveryD
   ExpectPgpulseRunsAs(server, "pgpulse_reporting", password);
 }
 
+// A database owner is an untrusted tenant. The script visits every service database as the superuser, so a
+// tenant's database-level search_path that puts its own schema before pg_catalog, and a function there named like
+// one the script calls, must not run with the superuser's rights.
+TEST(ReportingRoleTest, ATenantsSearchPathNeverRunsItsFunctionsAsTheSuperuser) {
+  PgCluster cluster;
+  auto& server = cluster.primary();
+  AddServiceObjects(server, "before");  // a sequence in cafe, so the script's per-sequence check runs there
+  server.Exec("cafe",
+              "SET ROLE app_user; CREATE SCHEMA tenant_trap;"
+              "CREATE FUNCTION tenant_trap.has_table_privilege(text, oid, text) RETURNS boolean LANGUAGE sql"
+              " AS 'ALTER ROLE app_user SUPERUSER; SELECT false';"
+              "ALTER DATABASE cafe SET search_path = tenant_trap, pg_catalog");
+  const auto run = RunScript(server, PgCluster::kSuperuser, cluster.superuser_password(),
+                             kSqlDir + "/reporting-role.sql", {{"reporting_password", "reporting-pw-tenant-5c"}});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(One(server, "postgres", "SELECT rolsuper FROM pg_roles WHERE rolname = 'app_user'"), "f")
+      << "the tenant's function ran as the superuser";
+  ExpectReadOnlyMonitoringRole(server, "pgpulse_reporting", "reporting-pw-tenant-5c");
+}
+
 // As on Amazon RDS: the administrator has CREATEROLE and CREATEDB, is a member of the roles it made for the services
 // (so it may grant on their objects), owns the postgres database, and on 16+ holds pg_monitor WITH ADMIN OPTION
 // (rds_superuser's grant). It is no superuser, so reporting-role.sql itself would stop at the first superuser-only

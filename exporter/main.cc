@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "exporter/app/app.h"
+#include "exporter/app/check.h"
 #include "exporter/app/configuration.h"
 #include "exporter/cli/flags.h"
 #include "exporter/collector/loader.h"
@@ -56,6 +57,8 @@ int main(int argc, char** argv) {
     std::cout << "pgpulse version " << kVersion << " (revision " << kRevision << ")\n";
     return 0;
   }
+
+  if (flags.check) return app::RunCheck(flags);
 
   app::Configuration configuration;
   try {

@@ -13,6 +13,12 @@ using async::Clock;
 
 namespace {
 
+// Which instance a target watches, as the config names it (the DSN redacted: no password).
+void LogTarget(const char* message, const targets::Target& target) {
+  log::Info(message,
+            {{"target", target.name()}, {"dsn", target.config().redacted_dsn}, {"origin", target.config().origin}});
+}
+
 double UnixNow() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 }  // namespace
@@ -55,6 +61,7 @@ std::optional<std::string> App::Reload() {
       continue;
     }
     targets.push_back(NewTarget(config));
+    LogTarget("target started", *targets.back());
     targets.back()->Start();
   }
   // What is left was removed or changed: a scrape still waiting on one of them keeps it alive until it is done.
@@ -79,6 +86,8 @@ void App::Start() {
                           {"port", std::to_string(server_->port())},
                           {"telemetry_path", flags_.telemetry_path},
                           {"targets", std::to_string(targets_.size())}});
+  log::Info("serving", {{"endpoints", Endpoints()}});
+  for (auto& target : targets_) LogTarget("target", *target);
   // A first attempt right away, so /readyz and the status page know each target's state before the first scrape.
   for (auto& target : targets_) target->Start();
   WatchSignals();

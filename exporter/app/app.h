@@ -40,6 +40,7 @@ class App : public std::enable_shared_from_this<App> {
   http::Response ServeReload();
   http::Response ServeStatusPage() const;
   void WatchSignals();
+  std::string Endpoints() const;  // the paths served, for the start-up log
 
   std::shared_ptr<targets::Target> NewTarget(const config::TargetConfig& config) const;
 

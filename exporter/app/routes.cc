@@ -1,6 +1,7 @@
 // The requests pgpulse answers: App::Handle routes each to its endpoint.
 #include "exporter/app/app.h"
 
+#include "exporter/app/health.h"
 #include "exporter/app/scrape.h"
 #include "exporter/app/status_page.h"
 
@@ -30,10 +31,19 @@ asio::awaitable<http::Response> App::Handle(std::shared_ptr<App> self, http::Req
     Scrape scrape(self->reload_status_);
     co_return co_await scrape.Answer(request, std::move(one));
   }
+  if (request.path == "/health") {
+    auto targets = self->targets_;  // named: see the g++ 12 note in connection.cc
+    co_return co_await AnswerHealth(std::move(request), std::move(targets));
+  }
   if (request.path == "/healthz") co_return http::Response{200, "text/plain; charset=utf-8", "ok\n", {}};
   if (request.path == "/readyz") co_return self->ServeReady();
   if (request.path == "/") co_return self->ServeStatusPage();
   co_return http::Response{404, "text/plain; charset=utf-8", "not found\n", {}};
+}
+
+std::string App::Endpoints() const {
+  // What Handle routes, for the start-up log.
+  return flags_.telemetry_path + " /probe?target=NAME /health?target=NAME /healthz /readyz / POST:/-/reload";
 }
 
 http::Response App::ServeProbe(const http::Request& request, std::shared_ptr<targets::Target>& found) const {

@@ -12,8 +12,16 @@ Flags ParseFlags(const std::vector<std::string>& args) {
       {"--web.telemetry-path", &flags.telemetry_path},
       {"--log.level", &flags.log_level},
       {"--log.format", &flags.log_format},
+      {"--output", &flags.output},
   };
-  for (std::size_t i = 0; i < args.size(); ++i) {
+  // The server's flags are accepted by check too (and ignored where they mean nothing to it), so a probe can reuse
+  // the container's arguments.
+  std::size_t first = 0;
+  if (!args.empty() && args[0] == "check") {
+    flags.check = true;
+    first = 1;
+  }
+  for (std::size_t i = first; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "--version") {
       flags.show_version = true;
@@ -47,11 +55,14 @@ Flags ParseFlags(const std::vector<std::string>& args) {
     }
   }
   if (flags.telemetry_path.front() != '/') throw FlagError("--web.telemetry-path: must start with '/'");
+  if (flags.output != "table" && flags.output != "json") throw FlagError("--output: use table or json");
+  if (!flags.check && flags.output != "table") throw FlagError("--output: only for pgpulse check");
   return flags;
 }
 
 std::string HelpText() {
   return R"(usage: pgpulse [flags]
+       pgpulse check [--config.file=FILE] [--output=table|json]
 
 A Prometheus exporter and health monitor for PostgreSQL.
 
@@ -66,9 +77,19 @@ Flags:
   --version                   print the version and exit
   --help, -h                  print this help and exit
 
+Commands:
+  check                       refresh every target once (10 s at most), print a report per target (reachable, role
+                              safe, pg_monitor, extensions, primary or replica, each collector and why it is off),
+                              and exit: 0 when every target is healthy (reachable, its role neither a superuser nor
+                              a member of one unless allow_superuser, and in pg_monitor), 1 when one is not, 2 for
+                              a config or flag error. Logs go to stderr, the report to stdout.
+    --output=FORMAT           table (default) or json
+
 Endpoints:
   /metrics                    every target (the path --web.telemetry-path sets)
   /probe?target=NAME          one target, by its name in the config
+  /health?target=NAME[&role=ROLE]
+                              200 when that target is up (and is a primary or replica, as ROLE says), else 503
   /healthz                    200 while the process runs
   /readyz                     200 once the config is loaded and every target was tried once, else 503
   /                           status page: each target, its state, role, version and last error

@@ -9,6 +9,9 @@ namespace pgpulse::cli {
 
 // Command-line flags. Names follow postgres_exporter where the two overlap, so existing unit files keep working.
 struct Flags {
+  // `pgpulse check`: one refresh of every target, a health report on stdout, and an exit code (see HelpText).
+  bool check = false;
+  std::string output = "table";  // pgpulse check's report: "table" or "json"
   std::optional<std::string> config_file;
   std::string listen_address = ":9187";
   std::string telemetry_path = "/metrics";
@@ -24,7 +27,8 @@ class FlagError : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
-// Accepts "--name=value" and "--name value". Unknown flags and missing values are errors naming the flag.
+// Accepts "--name=value" and "--name value", after an optional first argument "check" (the subcommand). Unknown
+// flags, missing values and --output outside check are errors naming the flag.
 Flags ParseFlags(const std::vector<std::string>& args);
 
 std::string HelpText();

@@ -110,6 +110,12 @@ void Write(Level level, std::string_view message, Fields fields) {
 
 }  // namespace
 
+std::string JsonQuote(std::string_view text) {
+  std::string out;
+  AppendJsonString(out, text);
+  return out;
+}
+
 Level ParseLevel(const std::string& text) {
   for (Level level : {Level::kDebug, Level::kInfo, Level::kWarn, Level::kError}) {
     if (text == LevelName(level)) return level;

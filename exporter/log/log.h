@@ -26,6 +26,9 @@ void Info(std::string_view message, Fields fields = {});
 void Warn(std::string_view message, Fields fields = {});
 void Error(std::string_view message, Fields fields = {});
 
+// `text` as a JSON string, quoted and escaped (the JSON log format's rule), for other JSON pgpulse writes.
+std::string JsonQuote(std::string_view text);
+
 // The rendering, separate from output so it can be tested: "ts=... level=info msg=\"...\" key=value".
 std::string FormatLine(Format format, std::string_view timestamp, Level level, std::string_view message, Fields fields);
 

@@ -158,6 +158,7 @@ asio::awaitable<void> Target::Run(Clock::time_point deadline, std::shared_ptr<Re
   } catch (const pg::PgError& e) {
     snapshot = Snapshot{};
     snapshot.error = e.what();
+    snapshot.refused = e.kind() == pg::ErrorKind::kRefused;
     if (e.kind() == pg::ErrorKind::kTimeout || e.kind() == pg::ErrorKind::kBroken) {
       log::Warn("scrape failed", {{"target", name()}, {"kind", pg::ErrorKindName(e.kind())}, {"err", e.what()}});
     }
@@ -170,6 +171,7 @@ asio::awaitable<void> Target::Run(Clock::time_point deadline, std::shared_ptr<Re
   if (!conn_.IsOpen() && state_ == State::kReady) state_ = State::kDown;
   snapshot.duration_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   last_ = snapshot;
+  last_at_ = Clock::now();
   tried_ = true;
   refresh->snapshot = std::move(snapshot);
   in_flight_.reset();
@@ -207,11 +209,12 @@ asio::awaitable<void> Target::Connect(Clock::time_point deadline) {
 }
 
 asio::awaitable<Snapshot> Target::ReadServerVersion(Clock::time_point deadline) {
-  std::string sql = "SELECT current_setting('server_version_num'), version()";
+  std::string sql = "SELECT current_setting('server_version_num'), version(), pg_is_in_recovery()";
   std::vector<std::optional<std::string>> no_params;
   auto result = co_await conn_.Query(std::move(sql), std::move(no_params), deadline);
   Snapshot snapshot;
-  if (result.rows.size() != 1 || result.rows[0].size() != 2 || !result.rows[0][0] || !result.rows[0][1]) {
+  if (result.rows.size() != 1 || result.rows[0].size() != 3 || !result.rows[0][0] || !result.rows[0][1] ||
+      !result.rows[0][2]) {
     throw pg::PgError(pg::ErrorKind::kQuery, "unexpected answer to the version query");
   }
   snapshot.up = true;
@@ -223,6 +226,10 @@ asio::awaitable<Snapshot> Target::ReadServerVersion(Clock::time_point deadline) 
   snapshot.server_version_num = std::stoi(*result.rows[0][0]);
   snapshot.version = *result.rows[0][1];
   snapshot.short_version = ShortVersion(snapshot.server_version_num);
+  snapshot.in_recovery = *result.rows[0][2] == "t";
+  // The capabilities were learned once per connection; a standby promoted since (or a primary turned standby)
+  // changes which collectors apply, so they are learned again.
+  if (caps_ && caps_->is_replica != snapshot.in_recovery) caps_.reset();
   co_return snapshot;
 }
 

@@ -34,6 +34,12 @@ struct Snapshot {
   bool pg_monitor = false;
   std::string superuser_roles;      // superuser roles the role is a member of (see pg::SessionInfo)
   std::string managed_admin_roles;  // managed services' administrator roles it is a member of
+  // pg_is_in_recovery() at this refresh: a standby. Asked by every refresh, in the version query's round trip, so a
+  // promotion shows at the next refresh (/health?role=, pgpulse check).
+  bool in_recovery = false;
+  // The server let the role in, but pgpulse refused the session (a superuser, or a member of one, without
+  // allow_superuser); `error` says why. pgpulse check tells it apart from a server that cannot be reached.
+  bool refused = false;
   double duration_seconds = 0;
   collector::Collected collected;
 };
@@ -66,6 +72,10 @@ class Target : public std::enable_shared_from_this<Target> {
   State state() const { return state_; }
   bool tried() const { return tried_; }
   const Snapshot& last() const { return last_; }
+  // When the last refresh ended (the epoch before the first): /health answers from a recent one.
+  async::Clock::time_point last_at() const { return last_at_; }
+  // What the target's own connection found (extensions in its database, replica or not), once connected.
+  const std::optional<collector::Capabilities>& capabilities() const { return caps_; }
   const CredentialWatch& credentials() const { return credentials_; }
   // Open connections to this instance right now (the main one and visiting ones), for tests and the status page.
   int open_connections() const;
@@ -99,6 +109,7 @@ class Target : public std::enable_shared_from_this<Target> {
   std::string last_connect_error_;
   std::shared_ptr<Refresh> in_flight_;
   Snapshot last_;
+  async::Clock::time_point last_at_{};
   State state_ = State::kDown;
   bool tried_ = false;
 };

@@ -49,6 +49,20 @@ TEST(ParseFlagsTest, VersionAndHelp) {
   EXPECT_NE(HelpText().find("--config.file"), std::string::npos);
 }
 
+TEST(ParseFlagsTest, CheckSubcommandTakesOutputAndTheServersFlags) {
+  EXPECT_FALSE(ParseFlags({}).check);
+  const auto check = ParseFlags({"check", "--config.file=/etc/pgpulse.yml", "--output", "json", "--log.level=warn"});
+  EXPECT_TRUE(check.check);
+  EXPECT_EQ(check.output, "json");
+  EXPECT_EQ(check.config_file, "/etc/pgpulse.yml");
+  EXPECT_EQ(ParseFlags({"check"}).output, "table");
+  EXPECT_NO_THROW(ParseFlags({"check", "--web.listen-address=:9187"})) << "a probe may reuse the server's arguments";
+  EXPECT_THROW(ParseFlags({"check", "--output=yaml"}), FlagError);
+  EXPECT_THROW(ParseFlags({"--output=json"}), FlagError) << "--output is check's alone";
+  EXPECT_THROW(ParseFlags({"--config.file=/x", "check"}), FlagError) << "the subcommand comes first";
+  EXPECT_NE(HelpText().find("pgpulse check [--config.file=FILE] [--output=table|json]"), std::string::npos);
+}
+
 // --help against the docs: every endpoint of the README's endpoints table and every flag of docs/configuration.md's
 // flag table is in --help, and every endpoint and flag --help lists is in the docs.
 

@@ -27,6 +27,15 @@ int DatabaseVisits::open_connections() const {
   return open;
 }
 
+std::vector<DatabaseVisit> DatabaseVisits::visited() const {
+  std::vector<DatabaseVisit> out;
+  for (const auto& database : databases_) {
+    auto found = last_visits_.find(database);
+    out.push_back(found != last_visits_.end() ? found->second : DatabaseVisit{database, std::nullopt, false});
+  }
+  return out;
+}
+
 void DatabaseVisits::Shutdown() {
   for (auto& slot : slots_) {
     slot->idle_timer.cancel();
@@ -153,6 +162,9 @@ asio::awaitable<void> DatabaseVisits::Visit(Slot& slot, Round& round) {
         if (def.scope == collector::Scope::kDatabase) out.status[def.name].success = false;
       }
       round.cache.ServeCached(collector::Scope::kDatabase, database, out);
+      auto& visit = last_visits_[database];
+      visit.database = database;
+      visit.last_failed = true;
       continue;
     }
     slot.idle_timer.cancel();
@@ -161,6 +173,7 @@ asio::awaitable<void> DatabaseVisits::Visit(Slot& slot, Round& round) {
     const double first_expiry = static_cast<double>(position + 1) / static_cast<double>(databases_.size());
     co_await round.cache.Collect(collector::Scope::kDatabase, database, slot.conn, database_caps_[database], deadline,
                                  out, first_expiry);
+    last_visits_[database] = DatabaseVisit{database, std::chrono::system_clock::now(), false};
     // With more databases than connections a connection is rarely reused, so it is not kept open between visits.
     if (databases_.size() > slots_.size()) {
       slot.conn.Close();

@@ -3,6 +3,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -31,6 +32,13 @@ struct VisitHooks {
   std::function<void()> auth_failed;
 };
 
+// A discovered database and its last visit, for the status page.
+struct DatabaseVisit {
+  std::string database;
+  std::optional<std::chrono::system_clock::time_point> last_visit;  // wall clock, to show; none yet: nullopt
+  bool last_failed = false;  // the last attempt could not connect (the page then shows cached results' age)
+};
+
 // The database-scope half of a target's refresh: which service databases there are (pg_database, read again every
 // discovery_interval), and the connections that visit the due ones in turn, side by side, within the refresh's
 // database budget. Everything else is served from the collector cache. Runs on the io_context thread.
@@ -49,6 +57,8 @@ class DatabaseVisits : public std::enable_shared_from_this<DatabaseVisits> {
   // own sessions stop counting as the old password still in use (the PgOldCredentialInUse alert).
   void CredentialsChanged() { ++credentials_generation_; }
   int open_connections() const;
+  // The discovered databases in discovery order, each with its last visit.
+  std::vector<DatabaseVisit> visited() const;
   void Shutdown();
 
  private:
@@ -91,6 +101,7 @@ class DatabaseVisits : public std::enable_shared_from_this<DatabaseVisits> {
   std::vector<std::unique_ptr<Slot>> slots_;
   std::vector<std::string> databases_;                            // discovered and filtered
   std::map<std::string, collector::Capabilities> database_caps_;  // per database, until rediscovery
+  std::map<std::string, DatabaseVisit> last_visits_;              // kept across rediscovery: a database may return
   async::Clock::time_point next_discovery_{};
   std::uint64_t credentials_generation_ = 0;
   log::Once logged_errors_;  // a database that refuses pgpulse (CONNECT revoked) must not flood the log

@@ -79,6 +79,8 @@ class Target : public std::enable_shared_from_this<Target> {
   const CredentialWatch& credentials() const { return credentials_; }
   // Open connections to this instance right now (the main one and visiting ones), for tests and the status page.
   int open_connections() const;
+  // The discovered databases and when each was last visited, for the status page.
+  std::vector<DatabaseVisit> visited_databases() const { return visits_->visited(); }
   void Shutdown();
 
  private:

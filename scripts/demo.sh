@@ -91,6 +91,7 @@ for service in cafe erp treasury; do
     -c "CREATE DATABASE $service OWNER ${service}_app"
   psql_su -d "$service" -c "CREATE EXTENSION pg_stat_statements"
 done
+psql_su -d postgres -c "CREATE EXTENSION pg_stat_statements"  # in the database pgpulse logs in to, for the statements
 reporting_password=$(new_password)
 secret_file reporting.pw "$reporting_password"
 psql_su -d postgres -v reporting_password_file="$work/reporting.pw" -f deploy/sql/reporting-role.sql >/dev/null

@@ -28,6 +28,7 @@ asio::awaitable<void> RefreshAll(std::vector<std::shared_ptr<targets::Target>> t
                                  std::vector<std::optional<targets::Snapshot>>& out) {
   const auto deadline = Clock::now() + kCheckTimeout;
   std::vector<std::shared_ptr<targets::Refresh>> refreshes;
+  refreshes.reserve(targets.size());
   for (auto& target : targets) refreshes.push_back(target->StartRefresh(deadline));
   for (auto& refresh : refreshes) {
     if (co_await refresh->done.Wait(deadline + std::chrono::seconds(1))) {

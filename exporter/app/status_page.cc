@@ -151,6 +151,7 @@ std::string RenderStatusPage(const std::vector<std::shared_ptr<targets::Target>>
           "\">metrics</a> &middot; <a href=\"/healthz\">healthz</a> &middot; <a href=\"/readyz\">readyz</a><br>" +
           "as of " + FormatUtc(now) + "</p>\n";
   std::vector<TargetFacts> facts;
+  facts.reserve(targets.size());
   for (const auto& target : targets) facts.push_back(FactsOf(*target, now));
   AppendSummary(page, targets, facts);
   for (const auto& target : targets) {

@@ -17,7 +17,9 @@ once=false
 [ "${1:-}" = "--once" ] && once=true
 
 bash scripts/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+# A build dir that scripts/test.sh configured is used as it is: configuring it again with other options would
+# rebuild every object (CI runs the demo right after the tests).
+[ -f build/CMakeCache.txt ] || cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" --target pgpulse
 pgpulse=$repo/build/pgpulse
 
@@ -105,7 +107,7 @@ pids+=($!)
 # The standby: a base backup of the primary that streams from it.
 standby_port=$(free_port)
 as_pg env PGPASSWORD="$superuser_password" "$pg_bin/pg_basebackup" -h 127.0.0.1 -p "$pg_port" -U postgres \
-  -D "$work/standby" -R -X stream
+  -D "$work/standby" -R -X stream --checkpoint=fast  # a spread checkpoint would keep the user waiting minutes
 cat >>"$work/standby/postgresql.conf" <<CONF
 port = $standby_port
 CONF

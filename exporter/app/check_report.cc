@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "exporter/app/one_line.h"
 #include "exporter/log/log.h"
 #include "exporter/metrics/utf8.h"
 
@@ -26,12 +27,7 @@ TargetCheck CheckTarget(const Configuration& configuration, const targets::Targe
   } else {
     const auto& s = *snapshot;
     check.reachable = s.up || s.refused;
-    // One line: libpq's messages may span several, with tabs.
-    for (char c : s.error) {
-      const bool space = c == '\n' || c == '\t' || c == '\r' || c == ' ';
-      if (!space) check.error += c;
-      if (space && !check.error.empty() && check.error.back() != ' ') check.error += ' ';
-    }
+    check.error = OneLine(s.error);
     if (s.refused) {
       check.role_safe = false;
       check.role_note = check.error;

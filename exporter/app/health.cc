@@ -1,5 +1,7 @@
 #include "exporter/app/health.h"
 
+#include "exporter/app/one_line.h"
+
 namespace pgpulse::app {
 namespace asio = boost::asio;
 using async::Clock;
@@ -15,12 +17,8 @@ namespace {
 constexpr auto kFresh = std::chrono::seconds(3);
 constexpr auto kRefreshBudget = std::chrono::seconds(2);
 
-// One line: libpq's messages may span several.
-http::Response Text(int status, std::string line) {
-  for (char& c : line) {
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  }
-  return {status, "text/plain; charset=utf-8", std::move(line) + "\n", {}};
+http::Response Text(int status, const std::string& line) {
+  return {status, "text/plain; charset=utf-8", OneLine(line) + "\n", {}};
 }
 
 }  // namespace

@@ -65,7 +65,7 @@ void LogCoroutineFailure(std::exception_ptr error) {
 }  // namespace
 
 Server::Server(asio::io_context& io, tcp::endpoint endpoint, ServerLimits limits, Handler handler)
-    : io_(io), endpoint_(std::move(endpoint)), limits_(limits), handler_(std::move(handler)), acceptor_(io) {}
+    : io_(io), endpoint_(std::move(endpoint)), limits_(limits), handler_(std::move(handler)), acceptor_(io), accept_resume_(io) {}
 
 Server::~Server() = default;
 
@@ -97,6 +97,7 @@ void Server::StopNow() {
   stopped_ = true;
   error_code ignored;
   acceptor_.close(ignored);
+  accept_resume_.cancel();
   // Close() only cancels I/O, sessions unregister later from their destructors; a copy keeps the loop independent.
   const std::vector<Session*> sessions(sessions_.begin(), sessions_.end());
   for (Session* session : sessions) session->Close();
@@ -106,10 +107,28 @@ uint16_t Server::port() const { return port_.load(); }
 
 std::size_t Server::active_connections() const { return active_.load(); }
 
+std::uint64_t Server::evicted_connections() const { return evicted_.load(); }
+
+bool Server::EvictOldestWaiting() {
+  if (waiting_.empty()) return false;
+  waiting_.front()->Evict();  // leaves waiting_ and the active count at once, so the newcomer fits
+  ++evicted_;
+  return true;
+}
+
 asio::awaitable<void> Server::AcceptLoop(std::shared_ptr<Server> self) {
   asio::steady_timer backoff(self->io_);
+  const std::size_t max_rejecting = std::max<std::size_t>(self->limits_.max_connections, 1);
   while (!self->stopped_) {
     error_code ec;
+    // Answering with 503 takes a coroutine and a socket for a moment, so under a flood those are bounded too. Rather
+    // than accept and drop a connection without a word, stop accepting: the kernel's listen backlog holds newcomers
+    // until a 503 is out (the ending Session cancels the wait), and each is then served or refused in turn.
+    while (self->rejecting_ >= max_rejecting && !self->stopped_) {
+      self->accept_resume_.expires_at(asio::steady_timer::time_point::max());
+      co_await self->accept_resume_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (self->stopped_) co_return;
     tcp::socket socket = co_await self->acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (self->stopped_ || !self->acceptor_.is_open()) co_return;  // the socket, if any, closes as it goes out of scope
     if (ec) {
@@ -121,9 +140,8 @@ asio::awaitable<void> Server::AcceptLoop(std::shared_ptr<Server> self) {
       }
       continue;  // e.g. ECONNABORTED: that client gave up, the next one may not
     }
-    const bool over_capacity = self->active_.load() >= self->limits_.max_connections;
-    // Answering with 503 takes a coroutine and a socket for a moment; under a flood even that must be bounded.
-    if (over_capacity && self->rejecting_ >= std::max<std::size_t>(self->limits_.max_connections, 1)) continue;
+    const bool over_capacity =
+        self->active_.load() >= self->limits_.max_connections && !self->EvictOldestWaiting();
     socket.set_option(tcp::no_delay(true), ec);  // best effort; a failure only costs latency
     auto session = std::make_shared<Session>(self, std::move(socket), over_capacity);
     asio::co_spawn(self->io_, Session::Run(std::move(session)), LogCoroutineFailure);

@@ -8,10 +8,12 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <string>
@@ -55,10 +57,17 @@ using Handler = std::function<boost::asio::awaitable<Response>(Request)>;
 struct ServerLimits {
   std::size_t max_header_bytes = std::size_t{8} * 1024;
   std::size_t max_body_bytes = std::size_t{64} * 1024;
-  std::chrono::milliseconds read_timeout{10000};  // whole request (headers + body) must arrive within this
+  // A new connection's request line and headers must arrive within this; so must a keep-alive request's, from its
+  // first byte. Short, because real clients send their headers at once and a slow trickle is an attack (slowloris).
+  std::chrono::milliseconds header_timeout{5000};
+  std::chrono::milliseconds read_timeout{10000};  // the body, once the headers are in
+  // Separate from the reads: a large /metrics answer to a slow scraper may take a while.
   std::chrono::milliseconds write_timeout{30000};
   std::chrono::milliseconds idle_timeout{60000};  // keep-alive wait for the next request
-  std::size_t max_connections = 64;               // beyond this, new connections get 503 and are closed
+  // At this many connections a new one closes the connection that has waited longest for a request (idle, new, or
+  // still sending headers), so idle or trickling sockets can never lock out a probe. Only when every connection is
+  // busy with a request does the new one get 503.
+  std::size_t max_connections = 64;
 };
 
 // Must be owned by a std::shared_ptr: the accept loop and every connection keep the Server alive until they end,
@@ -78,12 +87,15 @@ class Server : public std::enable_shared_from_this<Server> {
   void Stop();
   uint16_t port() const;  // the bound port (useful with port 0); 0 before Start()
   std::size_t active_connections() const;
+  std::uint64_t evicted_connections() const;  // closed to make room for a newer one, since Start()
 
  private:
   class Session;
 
   static boost::asio::awaitable<void> AcceptLoop(std::shared_ptr<Server> self);
   void StopNow();
+  // At the cap, closes the connection waiting longest for a request; false when every connection is busy.
+  bool EvictOldestWaiting();
 
   boost::asio::io_context& io_;
   const boost::asio::ip::tcp::endpoint endpoint_;
@@ -94,9 +106,14 @@ class Server : public std::enable_shared_from_this<Server> {
   bool stopped_ = false;
   // Every Session registers itself for its whole lifetime so Stop() can close it; only touched on the io thread.
   std::unordered_set<Session*> sessions_;
+  // Sessions waiting for a request (new, keep-alive idle, or mid-headers), oldest first; only touched on the io thread.
+  std::list<Session*> waiting_;
   std::size_t rejecting_ = 0;  // over-cap connections still being answered with 503
+  // The accept loop waits on this while rejecting_ is at its bound; a rejecting Session's end cancels it.
+  boost::asio::steady_timer accept_resume_;
   // Atomic because tests and the lead's status code read these from other threads.
   std::atomic<std::size_t> active_{0};
+  std::atomic<std::uint64_t> evicted_{0};
   std::atomic<uint16_t> port_{0};
 };
 

@@ -61,8 +61,11 @@ Server::Session::Session(std::shared_ptr<Server> server, tcp::socket socket, boo
 
 Server::Session::~Session() {
   server_->sessions_.erase(this);
+  SetWaiting(false);
+  if (!counted_) return;
   if (over_capacity_) {
     --server_->rejecting_;
+    server_->accept_resume_.cancel();  // room for the next 503, should the accept loop be waiting
   } else {
     --server_->active_;
   }
@@ -82,6 +85,26 @@ asio::awaitable<void> Server::Session::Run(std::shared_ptr<Session> self) {
   self->Close();
 }
 
+void Server::Session::Evict() {
+  SetWaiting(false);
+  if (counted_ && !over_capacity_) {
+    counted_ = false;
+    --server_->active_;
+  }
+  log::Debug("http connection closed to make room for a new one", {{"remote", remote_address_}});
+  Close();
+}
+
+void Server::Session::SetWaiting(bool waiting) {
+  if (waiting == waiting_at_.has_value()) return;
+  if (waiting) {
+    waiting_at_ = server_->waiting_.insert(server_->waiting_.end(), this);
+  } else {
+    server_->waiting_.erase(*waiting_at_);
+    waiting_at_.reset();
+  }
+}
+
 void Server::Session::Close() {
   if (closed_) return;
   closed_ = true;
@@ -95,8 +118,10 @@ asio::awaitable<void> Server::Session::Serve() {
   const ServerLimits& limits = server_->limits_;
   bool first = true;
   while (!closed_) {
+    // Until its headers are in, a connection gives way to a newer one when the server is full (Server::AcceptLoop).
+    SetWaiting(true);
     // Between keep-alive requests the client may think for idle_timeout. A new connection gets no idle allowance:
-    // its first request must arrive within read_timeout, so silent connections cannot hog the connection cap.
+    // its first request must arrive within header_timeout, so silent connections cannot hog the connection cap.
     if (!first && buffer_.size() == 0) {
       error_code ec;
       Arm(limits.idle_timeout);
@@ -113,10 +138,11 @@ asio::awaitable<void> Server::Session::Serve() {
         std::min<std::size_t>(limits.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
     parser.body_limit(static_cast<std::uint64_t>(limits.max_body_bytes));
 
-    // One deadline for the whole request, so a client trickling bytes cannot hold the connection open forever.
+    // One deadline for all the headers, so a client trickling bytes cannot hold the connection open for long.
     error_code ec;
-    Arm(limits.read_timeout);
+    Arm(limits.header_timeout);
     co_await bhttp::async_read_header(socket_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) SetWaiting(false);
     if (!ec && !HasUnambiguousFraming(parser.get())) {
       Disarm();
       // Where this request ends is uncertain, so nothing after it on the connection can be trusted either.
@@ -133,6 +159,7 @@ asio::awaitable<void> Server::Session::Serve() {
                                  asio::redirect_error(asio::use_awaitable, ec));
     }
     if (!ec && !parser.is_done()) {
+      Arm(limits.read_timeout);
       co_await bhttp::async_read(socket_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
     }
     Disarm();
@@ -211,6 +238,7 @@ asio::awaitable<void> Server::Session::Reject() {
 // Half-closes, then discards input until the client closes too (or a short time or byte budget runs out), so our
 // close does not turn into an RST that could destroy the response in the client's receive buffer.
 asio::awaitable<void> Server::Session::LingeringClose(std::size_t max_bytes) {
+  SetWaiting(!over_capacity_);  // the answer is out: a newcomer may cut the draining short
   error_code ec;
   socket_.shutdown(tcp::socket::shutdown_send, ec);
   if (ec) co_return;

@@ -10,7 +10,9 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <list>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "exporter/http/server.h"
@@ -34,6 +36,9 @@ class Server::Session : public std::enable_shared_from_this<Session> {
 
   // Ends all I/O at once; the coroutine notices on its next step. Used by Server::Stop().
   void Close();
+  // Close() for a connection that waited longest for a request when a new one needs its place: it stops counting
+  // as active at once, not when its coroutine ends.
+  void Evict();
 
  private:
   boost::asio::awaitable<void> Serve();
@@ -45,6 +50,8 @@ class Server::Session : public std::enable_shared_from_this<Session> {
   boost::asio::awaitable<void> LingeringClose(std::size_t max_bytes);
   void Arm(std::chrono::milliseconds timeout);
   void Disarm();
+  // Enters (at the back) or leaves the Server's list of connections waiting for a request, the eviction order.
+  void SetWaiting(bool waiting);
 
   const std::shared_ptr<Server> server_;
   boost::asio::ip::tcp::socket socket_;
@@ -52,6 +59,8 @@ class Server::Session : public std::enable_shared_from_this<Session> {
   boost::beast::flat_buffer buffer_;  // bytes read but not yet parsed, e.g. a pipelined next request
   std::string remote_address_;
   const bool over_capacity_;
+  bool counted_ = true;  // in the Server's active count (or, over capacity, its rejecting count)
+  std::optional<std::list<Session*>::iterator> waiting_at_;
   std::uint64_t timer_generation_ = 0;
   bool timed_out_ = false;
   bool closed_ = false;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -446,7 +447,7 @@ TEST(HttpServerTest, TransferEncodingOtherThanExactlyChunkedGets400AndClose) {
 
 TEST(HttpServerTest, TimeoutsCloseSlowAndIdleClients) {
   ServerLimits limits;
-  limits.read_timeout = 300ms;
+  limits.header_timeout = 300ms;
   limits.idle_timeout = 300ms;
   TestServer server(OkHandler(), limits);
 
@@ -491,16 +492,44 @@ TEST(HttpServerTest, WriteTimeoutClosesClientThatDoesNotRead) {
   EXPECT_LT(steady_clock::now() - start, 2s);
 }
 
-TEST(HttpServerTest, ConnectionCapAnswers503) {
+// A handler that holds every request to /busy until the test releases it, so connections can be made busy at will.
+class Gate {
+ public:
+  Handler MakeHandler() {
+    return [this](Request request) -> asio::awaitable<Response> {
+      if (request.path == "/busy") {
+        ++held_;
+        asio::steady_timer timer(co_await asio::this_coro::executor);
+        while (!open_.load()) {
+          timer.expires_after(5ms);
+          co_await timer.async_wait(asio::use_awaitable);
+        }
+        --held_;
+      }
+      Response response;
+      response.body = request.path;
+      co_return response;
+    };
+  }
+  int held() const { return held_.load(); }
+  void Open() { open_ = true; }
+
+ private:
+  std::atomic<int> held_{0};
+  std::atomic<bool> open_{false};
+};
+
+TEST(HttpServerTest, ConnectionCapAnswers503OnlyWhenEveryConnectionIsBusy) {
   ServerLimits limits;
   limits.max_connections = 2;
-  TestServer server(OkHandler(), limits);
+  Gate gate;
+  TestServer server(gate.MakeHandler(), limits);
 
   TestClient first(server.port());
   TestClient second(server.port());
-  ASSERT_TRUE(first.Get("/"));  // a completed request proves the server has taken the connection
-  ASSERT_TRUE(second.Get("/"));
-  EXPECT_EQ(server.server().active_connections(), 2u);
+  ASSERT_FALSE(first.Send("GET /busy HTTP/1.1\r\nHost: t\r\n\r\n"));
+  ASSERT_FALSE(second.Send("GET /busy HTTP/1.1\r\nHost: t\r\n\r\n"));
+  ASSERT_TRUE(Eventually([&] { return gate.held() == 2; }));
 
   TestClient third(server.port());
   auto response = third.Get("/");
@@ -508,13 +537,93 @@ TEST(HttpServerTest, ConnectionCapAnswers503) {
   EXPECT_EQ(response->result_int(), 503);
   EXPECT_TRUE(third.ClosedByServer());
   EXPECT_EQ(server.server().active_connections(), 2u);
+  EXPECT_EQ(server.server().evicted_connections(), 0u);  // busy connections are never cut
 
-  first.Close();
-  ASSERT_TRUE(Eventually([&] { return server.server().active_connections() == 1; }));
+  gate.Open();
+  ASSERT_TRUE(first.Read());
+  ASSERT_TRUE(second.Read());
   TestClient fourth(server.port());
   response = fourth.Get("/");
   ASSERT_TRUE(response);
   EXPECT_EQ(response->result_int(), 200);
+}
+
+TEST(HttpServerTest, AtTheCapTheConnectionWaitingLongestGivesWay) {
+  ServerLimits limits;
+  limits.max_connections = 3;
+  TestServer server(OkHandler(), limits);
+
+  // Three kinds of waiting, oldest first: a keep-alive connection between requests, a silent new one, and one
+  // trickling its headers. Each newcomer closes the oldest waiting one and is served.
+  TestClient kept(server.port());
+  ASSERT_TRUE(kept.Get("/"));
+  TestClient silent(server.port());
+  ASSERT_TRUE(Eventually([&] { return server.server().active_connections() == 2; }));
+  TestClient trickling(server.port());
+  ASSERT_FALSE(trickling.Send("GET /metrics HTTP/1.1\r\nHo"));
+  ASSERT_TRUE(Eventually([&] { return server.server().active_connections() == 3; }));
+
+  TestClient newcomer(server.port());
+  auto response = newcomer.Get("/new");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->result_int(), 200);
+  EXPECT_TRUE(kept.ClosedByServer(1s));
+  EXPECT_EQ(server.server().evicted_connections(), 1u);
+
+  // The newcomer is now waiting too (keep-alive), but newer than the silent and trickling connections.
+  TestClient next(server.port());
+  response = next.Get("/next");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->result_int(), 200);
+  EXPECT_TRUE(silent.ClosedByServer(1s));
+  TestClient last(server.port());
+  response = last.Get("/last");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->result_int(), 200);
+  EXPECT_TRUE(trickling.ClosedByServer(1s));
+  EXPECT_EQ(server.server().evicted_connections(), 3u);
+  EXPECT_LE(server.server().active_connections(), 3u);
+  // The newest connections survived: the first newcomer still answers on its kept-alive connection.
+  response = newcomer.Get("/again");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->result_int(), 200);
+}
+
+TEST(HttpServerTest, HeaderDeadlineIsShortWhileALongAnswerMayTakeLonger) {
+  ServerLimits limits;
+  limits.header_timeout = 200ms;
+  limits.write_timeout = 10s;
+  // Far more than loopback socket buffers hold, so the client's slow reading paces the write.
+  TestServer server(
+      [](Request) -> asio::awaitable<Response> {
+        Response response;
+        response.body.assign(std::size_t{16} * 1024 * 1024, 'x');
+        co_return response;
+      },
+      limits);
+
+  TestClient trickling(server.port());
+  const auto trickle_start = steady_clock::now();
+  ASSERT_FALSE(trickling.Send("GET / HTTP/1.1\r\n"));
+  const auto timed_out = trickling.Read();
+  ASSERT_TRUE(timed_out);
+  EXPECT_EQ(timed_out->result_int(), 408);
+  EXPECT_LT(steady_clock::now() - trickle_start, 1500ms);
+
+  // The long answer: read in small pieces with pauses, so the write runs far beyond the header deadline.
+  tcp::iostream slow("127.0.0.1", std::to_string(server.port()));
+  ASSERT_TRUE(slow) << slow.error().message();
+  slow.expires_after(20s);  // a server bug fails the test instead of hanging it
+  slow << "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n" << std::flush;
+  const auto write_start = steady_clock::now();
+  std::vector<char> chunk(std::size_t{1} << 20);
+  std::size_t received = 0;
+  while (slow.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || slow.gcount() > 0) {
+    received += static_cast<std::size_t>(slow.gcount());
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_GT(received, std::size_t{16} * 1024 * 1024);  // headers + the whole body
+  EXPECT_GT(steady_clock::now() - write_start, 600ms);   // the write outlived the header deadline several times
 }
 
 TEST(HttpServerTest, SlowHandlerDoesNotBlockOtherConnections) {

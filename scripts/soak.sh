@@ -34,7 +34,10 @@ while [ $# -gt 0 ]; do
     --pgpulse) pgpulse=$(realpath "$2"); shift 2 ;;
     --csv) csv=$(realpath -m "$2"); shift 2 ;;
     --rss-margin-kb) rss_margin_kb=$2; shift 2 ;;
-    *) echo "usage: $0 [--minutes N] [--every SECONDS] [--pgpulse PATH] [--csv PATH] [--rss-margin-kb KB]" >&2; exit 2 ;;
+    *)
+      echo "usage: $0 [--minutes N] [--every SECONDS] [--pgpulse PATH] [--csv PATH] [--rss-margin-kb KB]" >&2
+      exit 2
+      ;;
   esac
 done
 [ -x "$pgpulse" ] || { echo "soak: no pgpulse binary at $pgpulse (cmake --build build --target pgpulse)" >&2; exit 2; }
@@ -101,7 +104,11 @@ unix_socket_directories = '$work'
 shared_preload_libraries = 'pg_stat_statements'
 CONF
 pg_ctl() { as_pg "$pg_bin/pg_ctl" -D "$work/data" -l "$work/postgresql.log" -w "$@" >/dev/null; }
-pg_ctl start
+pg_ctl start || {  # the temp dir and its log go on exit: say why here
+  echo "soak: PostgreSQL did not start; its log:" >&2
+  tail "$work/postgresql.log" >&2
+  exit 1
+}
 psql_su() { psql -q -X -h "$work" -p "$pg_port" -U postgres -v ON_ERROR_STOP=1 "$@"; }
 
 # The service databases, each with its own role and pg_stat_statements.
@@ -125,7 +132,8 @@ CREATE INDEX orders_customer_idx ON orders (customer_id);
 CREATE INDEX orders_status_created_idx ON orders (status, created_at);
 INSERT INTO customers (email) SELECT 'c' || i || '@example.invalid' FROM generate_series(1, 2000) i;
 INSERT INTO orders (customer_id, status, total, notes)
-SELECT 1 + i % 2000, 'open', i % 500, (SELECT string_agg(md5(random()::text || g), '') FROM generate_series(1, 128) g WHERE i > 0)
+SELECT 1 + i % 2000, 'open', i % 500,
+       (SELECT string_agg(md5(random()::text || g), '') FROM generate_series(1, 128) g WHERE i > 0)  -- one per row
 FROM generate_series(1, 3000) i;
 SQL
 cat >"$work/cafe.sql" <<'SQL'
@@ -194,7 +202,11 @@ pgpulse_pid=$!
 metrics_url=http://127.0.0.1:$exporter_port/metrics
 for _ in $(seq 1 100); do
   curl -fs "http://127.0.0.1:$exporter_port/readyz" >/dev/null 2>&1 && break
-  kill -0 "$pgpulse_pid" 2>/dev/null || { echo "soak: pgpulse exited; its log:" >&2; cat "$work/pgpulse.log" >&2; exit 1; }
+  kill -0 "$pgpulse_pid" 2>/dev/null || {
+    echo "soak: pgpulse exited; its log:" >&2
+    cat "$work/pgpulse.log" >&2
+    exit 1
+  }
   sleep 0.2
 done
 
@@ -245,7 +257,11 @@ while :; do
     log "restarting the server (restart $restarts)"
   fi
   if [ -n "$restart_pid" ] && ! kill -0 "$restart_pid" 2>/dev/null; then
-    wait "$restart_pid" || { echo "soak: pg_ctl restart failed; its log:" >&2; tail "$work/postgresql.log" >&2; exit 1; }
+    wait "$restart_pid" || {
+      echo "soak: pg_ctl restart failed; its log:" >&2
+      tail "$work/postgresql.log" >&2
+      exit 1
+    }
     restart_pid=
     window_until=$(($(cat "$work/restarted") + 15))
     log "the server is back"

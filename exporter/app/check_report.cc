@@ -89,7 +89,11 @@ std::string RenderCheckTable(const std::vector<TargetCheck>& checks) {
   std::string out;
   for (const auto& c : checks) {
     const auto row = [&out](const std::string& key, const std::string& value) {
-      out += "  " + key + std::string(key.size() < 12 ? 12 - key.size() : 1, ' ') + value + "\n";
+      // A value may hold names from the server (the login role, in the DSN too), which PostgreSQL lets hold a
+      // newline or bytes that are not UTF-8: each row stays one line of valid text.
+      std::string text = OneLine(value);
+      metrics::ReplaceInvalidUtf8(text);
+      out += "  " + key + std::string(key.size() < 12 ? 12 - key.size() : 1, ' ') + text + "\n";
     };
     out += "target " + c.name + ": " + (c.healthy() ? "healthy" : "UNHEALTHY: " + c.Problem()) + "\n";
     row("dsn", c.dsn);

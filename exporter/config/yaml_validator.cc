@@ -3,6 +3,7 @@
 #include <yaml-cpp/depthguard.h>
 #include <map>
 #include <sstream>
+#include <string_view>
 
 #include "exporter/config/config.h"
 #include "exporter/config/duration.h"
@@ -91,9 +92,36 @@ YAML::Node LoadYaml(const std::string& text, const std::string& origin) {
   }
 }
 
+namespace {
+
+// yaml-cpp's own message, fit for a log line: "unknown escape character: X" quotes the byte after a backslash, which
+// may be part of a password in a double-quoted DSN, or not UTF-8 at all (invalid in a JSON log line). The line and
+// column already point at it, so it is dropped; any other byte that is not printable ASCII is shown as \xNN.
+std::string YamlMessage(const std::string& message) {
+  static constexpr std::string_view kEscape = "unknown escape character";
+  if (message.rfind(kEscape, 0) == 0) {
+    return "unknown escape sequence after a backslash in a double-quoted string (single quotes take a backslash as is)";
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : message) {
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 ConfigError YamlError(const YAML::Exception& e, const std::string& origin) {
   // yaml-cpp says "bad file" when nesting exceeds its depth limit, which would send users looking for an I/O fault.
-  const std::string what = dynamic_cast<const YAML::DeepRecursion*>(&e) != nullptr ? "nested too deeply" : e.msg;
+  const std::string what =
+      dynamic_cast<const YAML::DeepRecursion*>(&e) != nullptr ? "nested too deeply" : YamlMessage(e.msg);
   if (e.mark.is_null()) return ConfigError(origin + ": invalid YAML: " + what);
   return ConfigError(origin + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
                      ": invalid YAML: " + what);

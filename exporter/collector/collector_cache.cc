@@ -36,6 +36,12 @@ void CollectorCache::Forget(const std::set<std::string>& databases) {
                 [&databases](const Key& key) { return !key.second.empty() && !databases.count(key.second); });
 }
 
+void CollectorCache::ExpireClusterResults() {
+  for (auto& [key, entry] : cache_) {
+    if (key.second.empty()) entry.due = Clock::time_point::min();
+  }
+}
+
 bool CollectorCache::RefreshDue(Scope scope, const CacheEntry& entry, Clock::time_point now) const {
   if (scope == Scope::kCluster) return now >= entry.due;
   // Each database visit is a login (SCRAM costs client and server milliseconds of CPU). A result that would expire

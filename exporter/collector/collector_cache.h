@@ -41,6 +41,9 @@ class CollectorCache {
 
   // Drops cached results of databases not in `databases` (they were dropped or excluded).
   void Forget(const std::set<std::string>& databases);
+  // Makes every cached cluster-scope result due: after a database was dropped, results that still name it (sizes,
+  // statements) are collected again by the next refresh instead of being served until their ttl ends.
+  void ExpireClusterResults();
 
   // When the first of the `scope` collectors' results for `database` is due (its ttl passed, or its shorter first
   // one); time_point::min() when one was never collected, so never-visited databases come first.

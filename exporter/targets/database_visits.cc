@@ -72,6 +72,15 @@ asio::awaitable<void> DatabaseVisits::Discover(pg::Connection& main, collector::
   next_discovery_ = Clock::now() + settings_.discovery_interval;
 }
 
+void DatabaseVisits::Dropped(const std::string& database, collector::CollectorCache& cache) {
+  log::Info("database dropped", {{"target", target_name_}, {"database", database}});
+  std::erase(databases_, database);
+  cache.Forget(std::set<std::string>(databases_.begin(), databases_.end()));
+  cache.ExpireClusterResults();
+  database_caps_.erase(database);
+  last_visits_.erase(database);
+}
+
 asio::awaitable<void> DatabaseVisits::Collect(pg::Connection& main, std::optional<bool> replica,
                                               collector::CollectorCache& cache, Clock::time_point deadline,
                                               collector::Collected& out) {
@@ -151,6 +160,12 @@ asio::awaitable<void> DatabaseVisits::Visit(Slot& slot, Round& round) {
     } catch (const pg::PgError& e) {
       failure = e.what();
       failure_kind = e.kind();
+    }
+    // The server's FATAL at login (libpq gives no SQLSTATE for it): the database went between discovery and now.
+    if (failure_kind == pg::ErrorKind::kConnect &&
+        failure.find("database \"" + database + "\" does not exist") != std::string::npos) {
+      Dropped(database, round.cache);
+      continue;
     }
     if (!failure.empty()) {
       if (failure_kind == pg::ErrorKind::kAuth) hooks_.auth_failed();

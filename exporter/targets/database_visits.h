@@ -92,6 +92,10 @@ class DatabaseVisits : public std::enable_shared_from_this<DatabaseVisits> {
                                            std::shared_ptr<WorkerGroup> group);
   boost::asio::awaitable<void> Visit(Slot& slot, Round& round);
   void CloseWhenIdle(Slot& slot);
+  // A database dropped since discovery: it leaves the list and the cache at once, so its series go with this refresh
+  // instead of being served stale (and every database collector failing) until the next discovery; cached
+  // cluster-wide results that name it are refreshed by the next refresh.
+  void Dropped(const std::string& database, collector::CollectorCache& cache);
 
   boost::asio::any_io_executor executor_;
   std::string target_name_;

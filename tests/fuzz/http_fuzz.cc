@@ -71,8 +71,13 @@ struct Harness {
   std::shared_ptr<pgpulse::http::Server> server;
 };
 
-asio::awaitable<void> Exchange(tcp::socket& socket, std::string_view request, std::string& answer, bool& done) {
+asio::awaitable<void> Exchange(tcp::socket& socket, std::uint16_t port, std::string_view request, std::string& answer,
+                               bool& done) {
   boost::system::error_code ec;
+  // Asynchronous: a blocking connect() fails with EINTR when libFuzzer's -timeout alarm (SIGALRM) lands in it.
+  co_await socket.async_connect(tcp::endpoint(asio::ip::address_v4::loopback(), port),
+                                asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) Fail("cannot connect to the server", ec.message());
   co_await asio::async_write(socket, asio::buffer(request.data(), request.size()),
                              asio::redirect_error(asio::use_awaitable, ec));
   // The server may answer and close before reading everything (a 431, a 400): then the write fails, which is fine.
@@ -98,10 +103,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static_cast<void>(pgpulse::http::ParseQueryString(request));
 
   tcp::socket socket(harness.io);
-  socket.connect(tcp::endpoint(asio::ip::address_v4::loopback(), harness.server->port()));
   std::string answer;
   bool done = false;
-  asio::co_spawn(harness.io, Exchange(socket, request, answer, done), asio::detached);
+  asio::co_spawn(harness.io, Exchange(socket, harness.server->port(), request, answer, done), asio::detached);
   while (!done) harness.io.run_one();
   socket.close();
   while (harness.server->active_connections() > 0) harness.io.run_one();

@@ -32,6 +32,11 @@ bool IsToken(std::string_view text) {
   });
 }
 
+// A CR or LF in a header would let a handler (or data it echoes) split the response.
+bool SplitsHeader(std::string_view value) {
+  return value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+}
+
 // Builds the wire message, taking the response's body; false if the handler's response cannot be sent as given (a
 // bug in the handler).
 bool BuildMessage(Response& response, unsigned version, bool keep_alive, BeastResponse& out) {
@@ -40,10 +45,10 @@ bool BuildMessage(Response& response, unsigned version, bool keep_alive, BeastRe
   out.result(static_cast<unsigned>(response.status));
   out.version(version);
   out.set(bhttp::field::server, "pgpulse");
+  if (SplitsHeader(response.content_type)) return false;  // Beast writes a field's value as it is given
   if (!response.content_type.empty()) out.set(bhttp::field::content_type, response.content_type);
   for (const auto& [name, value] : response.headers) {
-    // A CR or LF in a header would let a handler (or data it echoes) split the response.
-    if (!IsToken(name) || value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) return false;
+    if (!IsToken(name) || SplitsHeader(value)) return false;
     // The server owns message framing; a handler overriding it would corrupt the connection.
     if (EqualsIgnoreCase(name, "content-length") || EqualsIgnoreCase(name, "transfer-encoding") ||
         EqualsIgnoreCase(name, "connection")) {

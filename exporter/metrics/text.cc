@@ -8,6 +8,12 @@
 #include "exporter/metrics/utf8.h"
 
 namespace pgpulse::metrics {
+namespace {
+
+// The largest double whose %.16g text does not round past DBL_MAX (1.7976931348623157e308).
+constexpr double kLargestSixteenDigits = 1.797693134862315e308;
+
+}  // namespace
 
 std::string FamilyHeader(const std::string& name, const std::string& help, Type type) {
   return "# HELP " + name + " " + help + "\n# TYPE " + name + (type == Type::kCounter ? " counter\n" : " gauge\n");
@@ -50,7 +56,11 @@ void AppendValue(std::string& out, double value) {
     out.append(buffer, end);
     return;
   }
-  const int length = std::snprintf(buffer, sizeof buffer, "%.16g", value);
+  int length = std::snprintf(buffer, sizeof buffer, "%.16g", value);
+  // Within a hair of the largest double, 16 digits round up past it: "1.797693134862316e+308" reads back as
+  // infinity, which Prometheus' parser refuses (a range error), failing the whole scrape. 17 digits read back
+  // exactly. Found by tests/fuzz/exposition_fuzz.cc.
+  if (std::fabs(value) > kLargestSixteenDigits) length = std::snprintf(buffer, sizeof buffer, "%.17g", value);
   out.append(buffer, static_cast<std::size_t>(length));
 }
 

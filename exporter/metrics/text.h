@@ -22,7 +22,8 @@ std::string FamilyHeader(const std::string& name, const std::string& help, Type 
 // name{label="value",...} value\n, labels in the given order, values escaped (\\, \", \n).
 void AppendSample(std::string& out, std::string_view name, const std::vector<LabelRef>& labels, double value);
 
-// A sample value as TextSerializer prints it: %.16g, "Nan", "+Inf", "-Inf".
+// A sample value as TextSerializer prints it: %.16g, "Nan", "+Inf", "-Inf"; except that a finite value is never
+// written as text that reads back as infinite (TextSerializer's %.16g does that to values next to DBL_MAX).
 void AppendValue(std::string& out, double value);
 
 void AppendEscapedLabelValue(std::string& out, std::string_view value);

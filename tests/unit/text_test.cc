@@ -1,7 +1,9 @@
 // The fast text writer must write exactly what prometheus-cpp's TextSerializer writes for the same samples.
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 
 #include "exporter/metrics/exposition.h"
@@ -49,7 +51,7 @@ TEST(TextTest, WritesWhatTextSerializerWrites) {
                            -1e15 + 1,
                            1e20,
                            -123.456,
-                           std::numeric_limits<double>::max(),
+                           1.797693134862315e308,
                            std::numeric_limits<double>::denorm_min(),
                            std::nan(""),
                            std::numeric_limits<double>::infinity(),
@@ -61,6 +63,20 @@ TEST(TextTest, WritesWhatTextSerializerWrites) {
   samples.push_back({{}, 3});
   for (Type type : {Type::kGauge, Type::kCounter}) {
     EXPECT_EQ(ByTextWriter("pg_some_metric", type, samples), ByTextSerializer("pg_some_metric", type, samples));
+  }
+}
+
+// TextSerializer writes these as 1.797693134862316e+308, past the largest double: Prometheus reads that as a range
+// error and drops the whole scrape.
+TEST(TextTest, FiniteValuesReadBackFinite) {
+  for (double value : {std::numeric_limits<double>::max(), std::nextafter(std::numeric_limits<double>::max(), 0.0),
+                       1.7976931348623155e308, -std::numeric_limits<double>::max()}) {
+    std::string out;
+    AppendValue(out, value);
+    errno = 0;
+    const double read = std::strtod(out.c_str(), nullptr);
+    EXPECT_EQ(errno, 0) << out;
+    EXPECT_EQ(read, value) << out;
   }
 }
 

@@ -139,10 +139,10 @@ std::optional<TlsServerConfig> ParseTls(const Reader& r, const YAML::Node& node)
   TlsServerConfig tls;
   bool client_auth_given = false;
   YAML::Node ca_node;
-  for (const auto& [name, value] : r.Map(node, key,
-                                         {"cert_file", "key_file", "client_auth_type", "client_ca_file", "min_version",
-                                          "max_version", "cipher_suites", "prefer_server_cipher_suites",
-                                          "curve_preferences", "cert", "key", "client_ca", "client_allowed_sans"})) {
+  for (const auto& [name, value] :
+       r.Map(node, key,
+             {"cert_file", "key_file", "client_auth_type", "client_ca_file", "min_version", "max_version",
+              "cipher_suites", "prefer_server_cipher_suites", "curve_preferences"})) {
     const std::string path = key + "." + name;
     if (name == "cert_file") tls.cert_file = r.File(value, path);
     if (name == "key_file") tls.key_file = r.File(value, path);

@@ -13,6 +13,7 @@
 #include "exporter/collector/loader.h"
 #include "exporter/collector/reference.h"
 #include "exporter/config/config.h"
+#include "exporter/http/web_config.h"
 #include "exporter/log/log.h"
 #include "pgpulse/version.h"
 
@@ -84,6 +85,9 @@ int main(int argc, char** argv) {
     return kExitUsage;
   } catch (const std::system_error& e) {
     log::Error("cannot start", {{"err", e.what()}});
+    return kExitFailure;
+  } catch (const http::WebConfigError& e) {
+    log::Error("invalid web config", {{"err", e.what()}});
     return kExitFailure;
   }
   io.run();

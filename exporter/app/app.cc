@@ -5,6 +5,9 @@
 #include <boost/asio/detached.hpp>
 #include <csignal>
 
+#include "exporter/http/tls_context.h"
+#include "exporter/http/web_config.h"
+#include "exporter/http/web_guard.h"
 #include "exporter/log/log.h"
 
 namespace pgpulse::app {
@@ -78,9 +81,25 @@ std::optional<std::string> App::Reload() {
 
 void App::Start() {
   auto endpoint = http::ParseListenAddress(flags_.listen_address);
-  server_ = std::make_shared<http::Server>(
-      io_, endpoint, http::ServerLimits{},
-      [weak = weak_from_this()](http::Request request) { return Handle(weak.lock(), std::move(request)); });
+  http::Handler handler = [weak = weak_from_this()](http::Request request) {
+    return Handle(weak.lock(), std::move(request));
+  };
+  std::shared_ptr<http::TlsContextSource> tls;
+  if (flags_.web_config_file) {
+    // Throws WebConfigError (file, key and reason): pgpulse does not start with security settings it cannot honour.
+    const http::WebConfig web = http::LoadWebConfig(*flags_.web_config_file);
+    try {
+      if (web.tls) tls = std::make_shared<http::TlsContextSource>(*web.tls);
+    } catch (const http::WebConfigError& e) {
+      throw http::WebConfigError(web.origin + ": " + e.what());
+    }
+    handler = http::GuardHandler(std::move(handler), web);
+    log::Info("web config loaded", {{"file", web.origin},
+                                    {"tls", web.tls ? "true" : "false"},
+                                    {"basic_auth_users", std::to_string(web.basic_auth_users.size())}});
+  }
+  server_ = std::make_shared<http::Server>(io_, endpoint, http::ServerLimits{}, std::move(handler));
+  server_->SetTls(std::move(tls));
   server_->Start();
   log::Info("listening", {{"address", flags_.listen_address},
                           {"port", std::to_string(server_->port())},

@@ -14,6 +14,10 @@ asio::awaitable<http::Response> App::Handle(std::shared_ptr<App> self, http::Req
     if (request.method != "POST" && request.method != "PUT") {
       co_return http::Response{405, "text/plain; charset=utf-8", "use POST\n", {{"Allow", "POST, PUT"}}};
     }
+    // As in Prometheus: an unauthenticated reload trigger is opt-in. SIGHUP needs access to the process instead.
+    if (!self->flags_.enable_lifecycle) {
+      co_return http::Response{403, "text/plain; charset=utf-8", "lifecycle API is not enabled\n", {}};
+    }
     co_return self->ServeReload();
   }
   if (request.method != "GET" && request.method != "HEAD") {
@@ -43,7 +47,8 @@ asio::awaitable<http::Response> App::Handle(std::shared_ptr<App> self, http::Req
 
 std::string App::Endpoints() const {
   // What Handle routes, for the start-up log.
-  return flags_.telemetry_path + " /probe?target=NAME /health?target=NAME /healthz /readyz / POST:/-/reload";
+  return flags_.telemetry_path + " /probe?target=NAME /health?target=NAME /healthz /readyz /" +
+         (flags_.enable_lifecycle ? std::string(" POST:/-/reload") : "");
 }
 
 http::Response App::ServeProbe(const http::Request& request, std::shared_ptr<targets::Target>& found) const {

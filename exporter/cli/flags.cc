@@ -7,7 +7,8 @@ namespace pgpulse::cli {
 Flags ParseFlags(const std::vector<std::string>& args) {
   Flags flags;
   const std::map<std::string, std::string*> valued = {
-      {"--config.file", nullptr},  // optional<string>: handled below
+      {"--config.file", nullptr},      // optional<string>: handled below
+      {"--web.config.file", nullptr},  // likewise
       {"--web.listen-address", &flags.listen_address},
       {"--web.telemetry-path", &flags.telemetry_path},
       {"--log.level", &flags.log_level},
@@ -31,6 +32,10 @@ Flags ParseFlags(const std::vector<std::string>& args) {
       flags.show_metric_reference = true;
       continue;
     }
+    if (arg == "--web.enable-lifecycle") {
+      flags.enable_lifecycle = true;
+      continue;
+    }
     if (arg == "--help" || arg == "-h") {
       flags.show_help = true;
       continue;
@@ -49,7 +54,7 @@ Flags ParseFlags(const std::vector<std::string>& args) {
     }
     if (value.empty()) throw FlagError(name + ": empty value");
     if (it->second == nullptr) {
-      flags.config_file = value;
+      (name == "--config.file" ? flags.config_file : flags.web_config_file) = value;
     } else {
       *it->second = value;
     }
@@ -71,6 +76,9 @@ Flags:
                               no targets, DATA_SOURCE_NAME or DATA_SOURCE_URI (+ _USER/_PASS[_FILE]) are used.
   --web.listen-address=ADDR   where to serve HTTP (default ":9187")
   --web.telemetry-path=PATH   path of the metrics page (default "/metrics")
+  --web.config.file=FILE      TLS, basic auth and response headers, in the exporter-toolkit web-config format
+                              node_exporter and postgres_exporter read (see docs/security.md)
+  --web.enable-lifecycle      allow POST /-/reload (otherwise it answers 403; SIGHUP always reloads)
   --log.level=LEVEL           debug, info, warn, error (default "info")
   --log.format=FORMAT         logfmt or json (default "logfmt")
   --metric-reference          print the built-in collectors' metrics as a Markdown table and exit
@@ -93,7 +101,7 @@ Endpoints:
   /healthz                    200 while the process runs
   /readyz                     200 once the config is loaded and every target was tried once, else 503
   /                           status page: each target, its state, role, version and last error
-  POST /-/reload              re-read the config and apply it, as SIGHUP does
+  POST /-/reload              re-read the config and apply it, as SIGHUP does (needs --web.enable-lifecycle)
 )";
 }
 

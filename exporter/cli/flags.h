@@ -15,6 +15,8 @@ struct Flags {
   std::optional<std::string> config_file;
   std::string listen_address = ":9187";
   std::string telemetry_path = "/metrics";
+  std::optional<std::string> web_config_file;  // exporter-toolkit format: TLS, basic auth, response headers
+  bool enable_lifecycle = false;               // POST /-/reload, off by default as in Prometheus
   std::string log_level = "info";
   std::string log_format = "logfmt";
   bool show_version = false;

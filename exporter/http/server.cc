@@ -15,6 +15,7 @@
 
 #include "exporter/http/listen_address.h"
 #include "exporter/http/session.h"
+#include "exporter/http/tls_context.h"
 #include "exporter/log/log.h"
 
 namespace pgpulse::http {

@@ -26,6 +26,8 @@
 
 namespace pgpulse::http {
 
+class TlsContextSource;
+
 struct Request {
   std::string method;                          // "GET", "POST", ...
   std::string path;                            // target without the query string, e.g. "/metrics"
@@ -85,6 +87,8 @@ class Server : public std::enable_shared_from_this<Server> {
   // Closes the acceptor and every live connection so that io_context::run() returns once in-flight handlers finish.
   // Safe from any thread: from the io_context's thread it acts immediately, otherwise it is posted there.
   void Stop();
+  // Serves TLS with contexts from `tls` (nullptr: plain HTTP). Call before Start().
+  void SetTls(std::shared_ptr<TlsContextSource> tls) { tls_ = std::move(tls); }
   uint16_t port() const;  // the bound port (useful with port 0); 0 before Start()
   std::size_t active_connections() const;
   std::uint64_t evicted_connections() const;  // closed to make room for a newer one, since Start()
@@ -102,6 +106,7 @@ class Server : public std::enable_shared_from_this<Server> {
   const ServerLimits limits_;
   const Handler handler_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  std::shared_ptr<TlsContextSource> tls_;
   bool started_ = false;
   bool stopped_ = false;
   // Every Session registers itself for its whole lifetime so Stop() can close it; only touched on the io thread.

@@ -18,6 +18,7 @@
 
 #include "exporter/http/beast_message.h"
 #include "exporter/http/listen_address.h"
+#include "exporter/http/tls_context.h"
 #include "exporter/log/log.h"
 
 namespace pgpulse::http {
@@ -45,11 +46,11 @@ bool IsHttpError(const error_code& ec) {
 
 Server::Session::Session(std::shared_ptr<Server> server, tcp::socket socket, bool over_capacity)
     : server_(std::move(server)),
-      socket_(std::move(socket)),
-      timer_(socket_.get_executor()),
+      stream_(server_->tls_ ? Stream(std::move(socket), server_->tls_->Current()) : Stream(std::move(socket))),
+      timer_(stream_.get_executor()),
       over_capacity_(over_capacity) {
   error_code ec;
-  const tcp::endpoint remote = socket_.remote_endpoint(ec);
+  const tcp::endpoint remote = stream_.socket().remote_endpoint(ec);
   remote_address_ = ec ? "unknown" : FormatEndpoint(remote);
   server_->sessions_.insert(this);
   if (over_capacity_) {
@@ -111,11 +112,12 @@ void Server::Session::Close() {
   ++timer_generation_;
   timer_.cancel();
   error_code ignored;
-  socket_.close(ignored);
+  stream_.socket().close(ignored);
 }
 
 asio::awaitable<void> Server::Session::Serve() {
   const ServerLimits& limits = server_->limits_;
+  if (stream_.is_tls() && !co_await Handshake()) co_return;
   bool first = true;
   while (!closed_) {
     // Until its headers are in, a connection gives way to a newer one when the server is full (Server::AcceptLoop).
@@ -126,7 +128,7 @@ asio::awaitable<void> Server::Session::Serve() {
       error_code ec;
       Arm(limits.idle_timeout);
       const std::size_t n =
-          co_await socket_.async_read_some(buffer_.prepare(kReadChunk), asio::redirect_error(asio::use_awaitable, ec));
+          co_await stream_.async_read_some(buffer_.prepare(kReadChunk), asio::redirect_error(asio::use_awaitable, ec));
       Disarm();
       if (ec) co_return;  // peer left, idle timeout or Stop(): there is no request to answer
       buffer_.commit(n);
@@ -141,7 +143,7 @@ asio::awaitable<void> Server::Session::Serve() {
     // One deadline for all the headers, so a client trickling bytes cannot hold the connection open for long.
     error_code ec;
     Arm(limits.header_timeout);
-    co_await bhttp::async_read_header(socket_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
+    co_await bhttp::async_read_header(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (!ec) SetWaiting(false);
     if (!ec && !HasUnambiguousFraming(parser.get())) {
       Disarm();
@@ -155,12 +157,12 @@ asio::awaitable<void> Server::Session::Serve() {
     if (!ec && !parser.is_done() && Expects100Continue(parser.get())) {
       // Without this, curl and others pause for a second before sending a body.
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      co_await asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
+      co_await asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
                                  asio::redirect_error(asio::use_awaitable, ec));
     }
     if (!ec && !parser.is_done()) {
       Arm(limits.read_timeout);
-      co_await bhttp::async_read(socket_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
+      co_await bhttp::async_read(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
     }
     Disarm();
     if (ec) {
@@ -197,6 +199,19 @@ asio::awaitable<void> Server::Session::Serve() {
   }
 }
 
+asio::awaitable<bool> Server::Session::Handshake() {
+  // A handshake is part of getting the request in: same short deadline, and a full server may close it for a newer
+  // connection, so TLS clients that stall mid-handshake cannot lock out a probe either.
+  SetWaiting(true);
+  error_code ec;
+  Arm(server_->limits_.header_timeout);
+  co_await stream_.tls().async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
+  Disarm();
+  // A refused client certificate or protocol version ends here; the client sees the TLS alert.
+  if (ec) log::Debug("TLS handshake failed", {{"remote", remote_address_}, {"error", ec.message()}});
+  co_return !ec;
+}
+
 int Server::Session::StatusForReadError(const error_code& ec, bool got_request_bytes) const {
   if (closed_) return 0;
   if (ec == asio::error::operation_aborted) return timed_out_ && got_request_bytes ? 408 : 0;
@@ -214,12 +229,12 @@ asio::awaitable<bool> Server::Session::Write(Response response, unsigned version
   if (head) {
     // Content-Length stays that of the GET body, as HEAD requires, but only the header goes out.
     bhttp::response_serializer<bhttp::string_body> serializer(out.message);
-    co_await bhttp::async_write_header(socket_, serializer, asio::redirect_error(asio::use_awaitable, ec));
+    co_await bhttp::async_write_header(stream_, serializer, asio::redirect_error(asio::use_awaitable, ec));
   } else {
     // Content-Length counts the parts: Beast writes the header and `body`, the parts follow in one gathered write.
-    co_await bhttp::async_write(socket_, out.message, asio::redirect_error(asio::use_awaitable, ec));
+    co_await bhttp::async_write(stream_, out.message, asio::redirect_error(asio::use_awaitable, ec));
     if (!ec && !out.parts.empty()) {
-      co_await asio::async_write(socket_, out.parts, asio::redirect_error(asio::use_awaitable, ec));
+      co_await asio::async_write(stream_, out.parts, asio::redirect_error(asio::use_awaitable, ec));
     }
   }
   Disarm();
@@ -227,10 +242,12 @@ asio::awaitable<bool> Server::Session::Write(Response response, unsigned version
 }
 
 asio::awaitable<void> Server::Session::Reject() {
+  // A plain-text 503 means nothing to a TLS client, and a handshake would spend what the cap is there to save.
+  if (stream_.is_tls()) co_return;
   const std::string& response = OverCapacityResponse();
   error_code ec;
   Arm(std::min(server_->limits_.write_timeout, kLingerTimeout));
-  co_await asio::async_write(socket_, asio::buffer(response), asio::redirect_error(asio::use_awaitable, ec));
+  co_await asio::async_write(stream_, asio::buffer(response), asio::redirect_error(asio::use_awaitable, ec));
   Disarm();
   if (!ec) co_await LingeringClose(kRejectDrainBytes);
 }
@@ -240,13 +257,14 @@ asio::awaitable<void> Server::Session::Reject() {
 asio::awaitable<void> Server::Session::LingeringClose(std::size_t max_bytes) {
   SetWaiting(!over_capacity_);  // the answer is out: a newcomer may cut the draining short
   error_code ec;
-  socket_.shutdown(tcp::socket::shutdown_send, ec);
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
   if (ec) co_return;
   std::array<char, kReadChunk> scratch;
   std::size_t drained = 0;
   Arm(std::min(server_->limits_.read_timeout, kLingerTimeout));
   while (!ec && drained < max_bytes) {
-    drained += co_await socket_.async_read_some(asio::buffer(scratch), asio::redirect_error(asio::use_awaitable, ec));
+    drained +=
+        co_await stream_.socket().async_read_some(asio::buffer(scratch), asio::redirect_error(asio::use_awaitable, ec));
   }
   Disarm();
 }
@@ -263,7 +281,7 @@ void Server::Session::Arm(std::chrono::milliseconds timeout) {
     if (ec || generation != self->timer_generation_) return;
     self->timed_out_ = true;
     error_code ignored;
-    self->socket_.cancel(ignored);
+    self->stream_.socket().cancel(ignored);
   });
 }
 

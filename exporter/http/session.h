@@ -16,6 +16,7 @@
 #include <string>
 
 #include "exporter/http/server.h"
+#include "exporter/http/stream.h"
 
 namespace pgpulse::http {
 
@@ -42,6 +43,8 @@ class Server::Session : public std::enable_shared_from_this<Session> {
 
  private:
   boost::asio::awaitable<void> Serve();
+  // TLS only: the handshake, under the read deadline. Returns whether it succeeded.
+  boost::asio::awaitable<bool> Handshake();
   // The status to answer a failed read with, or 0 to close silently because nobody is listening.
   int StatusForReadError(const boost::system::error_code& ec, bool got_request_bytes) const;
   // Returns whether the whole response was written.
@@ -54,7 +57,7 @@ class Server::Session : public std::enable_shared_from_this<Session> {
   void SetWaiting(bool waiting);
 
   const std::shared_ptr<Server> server_;
-  boost::asio::ip::tcp::socket socket_;
+  Stream stream_;  // plain TCP, or TLS when the server has a TLS context
   boost::asio::steady_timer timer_;
   boost::beast::flat_buffer buffer_;  // bytes read but not yet parsed, e.g. a pipelined next request
   std::string remote_address_;

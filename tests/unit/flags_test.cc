@@ -43,6 +43,17 @@ TEST(ParseFlagsTest, RejectsUnknownAndIncompleteFlags) {
   }
 }
 
+TEST(ParseFlagsTest, WebConfigFileAndLifecycle) {
+  EXPECT_FALSE(ParseFlags({}).web_config_file.has_value());
+  EXPECT_FALSE(ParseFlags({}).enable_lifecycle) << "off by default, as in Prometheus";
+  const auto flags = ParseFlags({"--web.config.file", "/etc/pgpulse/web.yml", "--web.enable-lifecycle"});
+  EXPECT_EQ(flags.web_config_file, "/etc/pgpulse/web.yml");
+  EXPECT_FALSE(flags.config_file.has_value()) << "the two file flags do not mix";
+  EXPECT_TRUE(flags.enable_lifecycle);
+  EXPECT_EQ(ParseFlags({"--web.config.file=w.yml", "--config.file=c.yml"}).config_file, "c.yml");
+  EXPECT_THROW(ParseFlags({"--web.config.file="}), FlagError);
+}
+
 TEST(ParseFlagsTest, VersionAndHelp) {
   EXPECT_TRUE(ParseFlags({"--version"}).show_version);
   EXPECT_TRUE(ParseFlags({"--help"}).show_help);

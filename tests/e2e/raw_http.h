@@ -11,6 +11,10 @@
 
 namespace pgpulse::testing {
 
+// A non-blocking, close-on-exec socket whose connect to 127.0.0.1:port has started (it may still be in progress:
+// wait for POLLOUT), or -1.
+int StartConnect(uint16_t port);
+
 struct RawReply {
   std::string bytes;      // everything received before the close or the deadline
   bool closed = false;    // the server closed (FIN or RST) before the deadline

@@ -212,10 +212,12 @@ TEST_F(HttpRobustnessTest, ThousandConcurrentScrapesAreAllAnsweredAndHealthzStay
   const int ok = flood.statuses.count(200) ? flood.statuses.at(200) : 0;
   const int unavailable = flood.statuses.count(503) ? flood.statuses.at(503) : 0;
   EXPECT_GT(ok, 0);
-  // KNOWN FAILURE at 1bd0a1d (reported to the lead, who owns exporter/http/server.cc): with 64 connections active
-  // and 64 being answered 503, the accept loop closes every further connection without an answer (872 of 1000 here,
-  // /healthz probes among them). A server that stopped accepting at that point would leave them waiting in the
-  // listen backlog instead, to be served or refused in turn.
+  // KNOWN FAILURE at 93cc31d (reported to the lead, who owns exporter/http/server.cc), for a new reason: the accept
+  // loop no longer drops connections beyond the 503 bound, but at the cap each newcomer evicts the connection waiting
+  // longest for a request, and a flood's connections all count as waiting until their session has read the request
+  // that already sits in the socket. So they evict one another: 811 to 937 of 1000 closed without an answer, one
+  // eviction logged for each, and no 503 at all. Evicting only a connection with nothing to read (or waiting longer
+  // than a grace period) would serve or refuse each in turn.
   EXPECT_EQ(ok + unavailable, kClients) << "every request gets 200 or, beyond the connection cap, 503";
   EXPECT_LT(flood.slowest_seconds, 30);
   ASSERT_FALSE(probes.empty());

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/harness/sanitizer_report.h"
 #include "tests/harness/spawn.h"
 
 namespace pgpulse::testing {
@@ -37,6 +38,7 @@ CommandResult RunToCompletion(std::vector<std::string> argv, std::map<std::strin
     WaitForExit(pid, std::chrono::seconds(10));
   }
   CommandResult result{code.value_or(-1), ReadIfExists(options.output_path)};
+  ExpectNoSanitizerReport(result.output, options.argv);
   if (!code) {
     result.output += "\n[pgpulse test harness: " + JoinArgv(options.argv) + " timed out after " +
                      std::to_string(timeout.count()) + " ms and was killed]\n";
@@ -56,12 +58,15 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, std::map<std::string, 
 }
 
 ChildProcess::~ChildProcess() {
-  if (exit_code_) return;
-  kill(pid_, SIGTERM);
-  if (!WaitForExit(pid_, std::chrono::seconds(5))) {
-    kill(pid_, SIGKILL);
-    WaitForExit(pid_, std::chrono::seconds(30));
+  if (!exit_code_) {
+    kill(pid_, SIGTERM);
+    if (!WaitForExit(pid_, std::chrono::seconds(5))) {
+      kill(pid_, SIGKILL);
+      WaitForExit(pid_, std::chrono::seconds(30));
+    }
   }
+  // After the exit: LeakSanitizer reports only then.
+  ExpectNoSanitizerReport(Output(), argv_);
 }
 
 std::string ChildProcess::Output() const { return ReadIfExists(log_path_); }

@@ -24,7 +24,9 @@ class ChildProcess {
   // argv[0] is a path or a name looked up in PATH. env entries are added to (or override) the inherited environment.
   // Throws std::runtime_error if the program cannot be started.
   ChildProcess(std::vector<std::string> argv, std::map<std::string, std::string> env = {});
-  ~ChildProcess();  // SIGTERM, wait up to 5 s, then SIGKILL; reap
+  // SIGTERM, wait up to 5 s, then SIGKILL; reap. Fails the running test if the output holds a sanitizer report
+  // (sanitizer_report.h).
+  ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
 
@@ -55,7 +57,8 @@ struct CommandResult {
 };
 
 // Runs a command to completion with stdin from /dev/null. On timeout the command's whole process group is killed
-// and a note is appended to the output. Throws std::runtime_error if the program cannot be started.
+// and a note is appended to the output. Fails the running test if the output holds a sanitizer report. Throws
+// std::runtime_error if the program cannot be started.
 CommandResult RunCommand(std::vector<std::string> argv, std::map<std::string, std::string> env = {},
                          std::chrono::milliseconds timeout = std::chrono::seconds(60));
 

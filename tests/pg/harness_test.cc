@@ -11,6 +11,7 @@
 #include <thread>
 
 #include <gmock/gmock.h>
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
 #include "tests/harness/http_client.h"
@@ -18,6 +19,7 @@
 #include "tests/harness/metrics_text.h"
 #include "tests/harness/pg_cluster.h"
 #include "tests/harness/process.h"
+#include "tests/harness/sanitizer_report.h"
 #include "tests/harness/scoped_freeze.h"
 
 namespace pgpulse::testing {
@@ -196,6 +198,34 @@ TEST(HarnessProcessTest, ChildProcessReportsOutputSignalsAndCleansUp) {
     pid = child.pid();
   }  // the destructor terminates and reaps it
   EXPECT_NE(kill(pid, 0), 0);
+}
+
+// A sanitized pgpulse prints its reports on stderr (leaks at exit): whichever way the harness ran it, the test fails.
+TEST(HarnessProcessTest, SanitizerReportInAChildFailsTheTest) {
+  const std::string asan = "==42==ERROR: AddressSanitizer: heap-use-after-free on address 0x602000000010";
+  const std::string leak = "==42==ERROR: LeakSanitizer: detected memory leaks";
+  const std::string ubsan = "exporter/x.cc:7:9: runtime error: signed integer overflow";
+  const std::string tsan = "WARNING: ThreadSanitizer: data race (pid=42)";
+  EXPECT_EQ(FindSanitizerReport("a\n" + asan + "\nb\n"), asan);
+  EXPECT_EQ(FindSanitizerReport("starting\n" + tsan + "\n"), tsan);
+  EXPECT_EQ(FindSanitizerReport(ubsan), ubsan);
+  EXPECT_EQ(FindSanitizerReport("level=error msg=\"query failed: ERROR: permission denied\"\n"), "");
+
+  EXPECT_NONFATAL_FAILURE(RunCommand({"sh", "-c", "echo '" + ubsan + "' >&2; exit 1"}), "runtime error");
+  EXPECT_NONFATAL_FAILURE(
+      {
+        // Printed only at the exit, as LeakSanitizer does: here when the destructor's SIGTERM arrives.
+        ChildProcess leaky(
+            {"sh", "-c", "trap \"echo '" + leak + "' >&2; kill $!; exit 23\" TERM; sleep 30 & echo ready; wait"});
+        EXPECT_TRUE(leaky.WaitForOutput("ready", std::chrono::seconds(5)));
+      },
+      "LeakSanitizer");
+  EXPECT_NONFATAL_FAILURE(
+      {
+        ChildProcess child({"sh", "-c", "echo '" + asan + "' >&2; exit 1"});
+        child.Wait(std::chrono::seconds(5));  // already reaped: the destructor still looks
+      },
+      "AddressSanitizer");
 }
 
 // A one-shot HTTP server on a raw socket, so the client is checked against bytes we control.

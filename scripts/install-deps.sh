@@ -9,12 +9,15 @@ packages=(
   prometheus-cpp-dev libpq-dev libboost-dev libboost-system-dev libssl-dev
   libyaml-cpp-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
   clang clang-format clang-tidy   # clang: the packager build with a second compiler
+  libclang-rt-14-dev   # clang's sanitizer and libFuzzer runtimes (scripts/fuzz.sh); only recommended by clang
   # test tools: a real server, promtool/Prometheus, Alertmanager, and the peer exporter for benchmarks
   # (postgresql-15 includes contrib, pg_stat_statements among it; postgresql-contrib-15 is only a virtual name that
   # dpkg-query never reports installed, which would make every run call apt-get)
   postgresql-15 postgresql-client-15
   prometheus prometheus-alertmanager prometheus-postgres-exporter
   curl procps util-linux
+  openssl    # the web-config tests' certificate authority, certificates and TLS clients
+  iproute2   # the fault tests' network partition: a network namespace, veth and tc
   python3   # dashboards/src/generate.py, and the dashboard tests' strict JSON check
   debhelper lintian   # scripts/deb-package.sh: the Debian package, built and checked
   chromium   # the status page's browser test (headless)

@@ -66,7 +66,12 @@ void LogCoroutineFailure(std::exception_ptr error) {
 }  // namespace
 
 Server::Server(asio::io_context& io, tcp::endpoint endpoint, ServerLimits limits, Handler handler)
-    : io_(io), endpoint_(std::move(endpoint)), limits_(limits), handler_(std::move(handler)), acceptor_(io), accept_resume_(io) {}
+    : io_(io),
+      endpoint_(std::move(endpoint)),
+      limits_(limits),
+      handler_(std::move(handler)),
+      acceptor_(io),
+      accept_resume_(io) {}
 
 Server::~Server() = default;
 
@@ -111,8 +116,13 @@ std::size_t Server::active_connections() const { return active_.load(); }
 std::uint64_t Server::evicted_connections() const { return evicted_.load(); }
 
 bool Server::EvictOldestWaiting() {
-  if (waiting_.empty()) return false;
-  waiting_.front()->Evict();  // leaves waiting_ and the active count at once, so the newcomer fits
+  // Oldest first, be it idle, silent or trickling its headers. A connection whose request bytes sit unread in the
+  // socket is about to be served and is never closed under its client: in a flood of real requests, the newcomer
+  // gets the 503 instead.
+  const auto victim =
+      std::find_if(waiting_.begin(), waiting_.end(), [](const Session* session) { return !session->HasUnreadBytes(); });
+  if (victim == waiting_.end()) return false;
+  (*victim)->Evict();  // leaves waiting_ and the active count at once, so the newcomer fits
   ++evicted_;
   return true;
 }
@@ -141,8 +151,7 @@ asio::awaitable<void> Server::AcceptLoop(std::shared_ptr<Server> self) {
       }
       continue;  // e.g. ECONNABORTED: that client gave up, the next one may not
     }
-    const bool over_capacity =
-        self->active_.load() >= self->limits_.max_connections && !self->EvictOldestWaiting();
+    const bool over_capacity = self->active_.load() >= self->limits_.max_connections && !self->EvictOldestWaiting();
     socket.set_option(tcp::no_delay(true), ec);  // best effort; a failure only costs latency
     auto session = std::make_shared<Session>(self, std::move(socket), over_capacity);
     asio::co_spawn(self->io_, Session::Run(std::move(session)), LogCoroutineFailure);

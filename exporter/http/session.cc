@@ -86,13 +86,18 @@ asio::awaitable<void> Server::Session::Run(std::shared_ptr<Session> self) {
   self->Close();
 }
 
+bool Server::Session::HasUnreadBytes() const {
+  error_code ec;
+  return stream_.socket().available(ec) > 0 && !ec;
+}
+
+// No log line: under an idle-socket attack this runs thousands of times a second (Server::evicted_connections).
 void Server::Session::Evict() {
   SetWaiting(false);
   if (counted_ && !over_capacity_) {
     counted_ = false;
     --server_->active_;
   }
-  log::Debug("http connection closed to make room for a new one", {{"remote", remote_address_}});
   Close();
 }
 
@@ -125,17 +130,14 @@ asio::awaitable<void> Server::Session::Serve() {
     // Between keep-alive requests the client may think for idle_timeout. A new connection gets no idle allowance:
     // its first request must arrive within header_timeout, so silent connections cannot hog the connection cap.
     if (!first && buffer_.size() == 0) {
-      error_code ec;
       Arm(limits.idle_timeout);
-      const std::size_t n =
-          co_await stream_.async_read_some(buffer_.prepare(kReadChunk), asio::redirect_error(asio::use_awaitable, ec));
+      const error_code ec = co_await AwaitRequestBytes();
       Disarm();
       if (ec) co_return;  // peer left, idle timeout or Stop(): there is no request to answer
-      buffer_.commit(n);
     }
     first = false;
 
-    bhttp::request_parser<bhttp::string_body> parser;
+    RequestParser parser;
     parser.header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(limits.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
     parser.body_limit(static_cast<std::uint64_t>(limits.max_body_bytes));
@@ -143,7 +145,11 @@ asio::awaitable<void> Server::Session::Serve() {
     // One deadline for all the headers, so a client trickling bytes cannot hold the connection open for long.
     error_code ec;
     Arm(limits.header_timeout);
-    co_await bhttp::async_read_header(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (stream_.is_tls()) {
+      co_await bhttp::async_read_header(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
+    } else {
+      ec = co_await ReadHeaderInPlainSight(parser);
+    }
     if (!ec) SetWaiting(false);
     if (!ec && !HasUnambiguousFraming(parser.get())) {
       Disarm();
@@ -196,6 +202,44 @@ asio::awaitable<void> Server::Session::Serve() {
       co_await LingeringClose(kMaxDrainBytes);
       co_return;
     }
+  }
+}
+
+asio::awaitable<error_code> Server::Session::AwaitRequestBytes() {
+  error_code ec;
+  if (stream_.is_tls()) {
+    const std::size_t n =
+        co_await stream_.async_read_some(buffer_.prepare(kReadChunk), asio::redirect_error(asio::use_awaitable, ec));
+    buffer_.commit(n);
+  } else {
+    // Readiness only: the bytes stay in the socket, where HasUnreadBytes() sees them, until the session reads them.
+    co_await stream_.socket().async_wait(tcp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
+  }
+  co_return ec;
+}
+
+asio::awaitable<error_code> Server::Session::ReadHeaderInPlainSight(RequestParser& parser) {
+  tcp::socket& socket = stream_.socket();
+  // The reads below follow a readiness wait, so bytes (or end of file, or an error) are there; non-blocking all the
+  // same, so that a readiness that proved wrong means waiting again, never blocking the event loop.
+  error_code mode_error;
+  socket.non_blocking(true, mode_error);
+  if (mode_error) co_return mode_error;
+  for (;;) {
+    error_code ec;
+    if (buffer_.size() > 0) {
+      buffer_.consume(parser.put(buffer_.data(), ec));
+      if (ec != bhttp::error::need_more) co_return ec;  // done with the header, or a parse or size error
+    }
+    co_await socket.async_wait(tcp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return ec;
+    const std::size_t ready = std::max<std::size_t>(socket.available(ec), 1);
+    const std::size_t n = socket.read_some(buffer_.prepare(std::min(ready, server_->limits_.max_header_bytes + 1)), ec);
+    buffer_.commit(n);
+    if (ec == asio::error::would_block) continue;
+    if (ec == asio::error::eof)
+      co_return parser.got_some() || buffer_.size() > 0 ? bhttp::error::partial_message : bhttp::error::end_of_stream;
+    if (ec) co_return ec;
   }
 }
 

@@ -6,6 +6,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <boost/system/error_code.hpp>
 #include <chrono>
 #include <cstddef>
@@ -37,12 +39,23 @@ class Server::Session : public std::enable_shared_from_this<Session> {
 
   // Ends all I/O at once; the coroutine notices on its next step. Used by Server::Stop().
   void Close();
+  // Whether bytes have arrived that the session has not read yet: a request that may already be complete.
+  bool HasUnreadBytes() const;
   // Close() for a connection that waited longest for a request when a new one needs its place: it stops counting
   // as active at once, not when its coroutine ends.
   void Evict();
 
  private:
+  using RequestParser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+
   boost::asio::awaitable<void> Serve();
+  // Waits, under the armed deadline, until a keep-alive connection's next request begins to arrive.
+  boost::asio::awaitable<boost::system::error_code> AwaitRequestBytes();
+  // Plain TCP: reads and parses the request header. Bytes leave the socket only inside this coroutine's own steps,
+  // never in a completion still queued, so at any moment a waiting connection's request is either visible in the
+  // socket (HasUnreadBytes) or already parsed: the eviction at the cap cannot mistake a complete request for an idle
+  // connection. TLS reads through Beast, since its bytes are records, not the request.
+  boost::asio::awaitable<boost::system::error_code> ReadHeaderInPlainSight(RequestParser& parser);
   // TLS only: the handshake, under the read deadline. Returns whether it succeeded.
   boost::asio::awaitable<bool> Handshake();
   // The status to answer a failed read with, or 0 to close silently because nobody is listening.

@@ -25,6 +25,7 @@ class Stream {
 
   executor_type get_executor() { return socket().get_executor(); }
   boost::asio::ip::tcp::socket& socket() { return tls_ ? tls_->next_layer() : *plain_; }
+  const boost::asio::ip::tcp::socket& socket() const { return tls_ ? tls_->next_layer() : *plain_; }
   bool is_tls() const { return tls_.has_value(); }
   boost::asio::ssl::stream<boost::asio::ip::tcp::socket>& tls() { return *tls_; }
 

@@ -114,7 +114,7 @@ TEST(CredentialFilesTest, DevZeroAsPasswordFileIsRefusedAtStartAndAtReload) {
 
   // At reload: refused with the same words, the running config stays, and memory does not grow.
   const auto config = WriteTempFile(OneTargetConfig(NowhereDsn(), WriteTempFile("pw\n")), ".yml");
-  ExporterProcess exporter({"--config.file=" + config});
+  ExporterProcess exporter({"--config.file=" + config, "--web.enable-lifecycle"});
   const auto before = exporter.Get("/metrics").body;
   ASSERT_TRUE(MetricValue(before, "pg_up", {{"target", "a"}})) << before;
   WriteFile(config, ReadFile(bad));

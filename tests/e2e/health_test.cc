@@ -125,7 +125,7 @@ TEST_F(HealthTest, AnswersPerTargetAndRole) {
 }
 
 TEST_F(HealthTest, StartupLogNamesEachTargetRedactedAndEachEndpoint) {
-  ExporterProcess exporter({"--config.file=" + Config()});
+  ExporterProcess exporter({"--config.file=" + Config(), "--web.enable-lifecycle"});  // lists POST:/-/reload
   ASSERT_TRUE(exporter.process().WaitForOutput("msg=target target=down", 5s)) << exporter.process().Output();
   const auto output = exporter.process().Output();
   for (const char* name : {"primary", "standby", "down"}) {

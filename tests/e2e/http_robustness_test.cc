@@ -212,12 +212,8 @@ TEST_F(HttpRobustnessTest, ThousandConcurrentScrapesAreAllAnsweredAndHealthzStay
   const int ok = flood.statuses.count(200) ? flood.statuses.at(200) : 0;
   const int unavailable = flood.statuses.count(503) ? flood.statuses.at(503) : 0;
   EXPECT_GT(ok, 0);
-  // KNOWN FAILURE at 93cc31d (reported to the lead, who owns exporter/http/server.cc), for a new reason: the accept
-  // loop no longer drops connections beyond the 503 bound, but at the cap each newcomer evicts the connection waiting
-  // longest for a request, and a flood's connections all count as waiting until their session has read the request
-  // that already sits in the socket. So they evict one another: 811 to 937 of 1000 closed without an answer, one
-  // eviction logged for each, and no 503 at all. Evicting only a connection with nothing to read (or waiting longer
-  // than a grace period) would serve or refuse each in turn.
+  // At the cap a newcomer may only evict a connection that has sent nothing (or is trickling); these all sent their
+  // request at once, so none gives way to another and each is served or refused in turn.
   EXPECT_EQ(ok + unavailable, kClients) << "every request gets 200 or, beyond the connection cap, 503";
   EXPECT_LT(flood.slowest_seconds, 30);
   ASSERT_FALSE(probes.empty());

@@ -35,7 +35,7 @@ TEST(MalformedConfigTest, NonScalarKeyExitsCleanlyAtStartNamingFileAndLine) {
 TEST(MalformedConfigTest, NonScalarKeyAtReloadIsRefusedAndTheRunningConfigStays) {
   const auto good = Config("{env: test}");
   const auto config = WriteTempFile(good, ".yml");
-  ExporterProcess exporter({"--config.file=" + config});
+  ExporterProcess exporter({"--config.file=" + config, "--web.enable-lifecycle"});
   ASSERT_TRUE(MetricValue(exporter.Get("/metrics").body, "pg_up", {{"target", "a"}, {"env", "test"}}));
 
   WriteFile(config, Config("{? [a] : b}"));

@@ -128,6 +128,10 @@ FloodResult Flood(uint16_t port, const std::string& request, int clients, std::c
       continue;
     }
     exchange.request = request;
+    // Sent as soon as the connection is up, as a scraper does: a client that stays silent while hundreds more
+    // connect is an idle connection to the server, and idle connections give way to newer ones at the cap.
+    pollfd entry{exchange.fd, POLLOUT, 0};
+    if (::poll(&entry, 1, 0) > 0) exchange.Step(entry.revents, start);
     exchanges.push_back(std::move(exchange));
   }
   const auto deadline = start + timeout;
@@ -145,11 +149,17 @@ FloodResult Flood(uint16_t port, const std::string& request, int clients, std::c
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (::poll(entries.data(), entries.size(), static_cast<int>(std::max<long>(left, 1))) <= 0) continue;
     for (std::size_t i = 0; i < entries.size(); ++i) {
-      if (entries[i].revents != 0) owners[i]->Step(entries[i].revents, start);
+      if (entries[i].revents == 0) continue;
+      owners[i]->Step(entries[i].revents, start);
+      // Closed once answered, as a client does after a "Connection: close" answer; the server lingers until then.
+      if (owners[i]->done) {
+        ::close(owners[i]->fd);
+        owners[i]->fd = -1;
+      }
     }
   }
   for (auto& exchange : exchanges) {
-    ::close(exchange.fd);
+    if (exchange.fd >= 0) ::close(exchange.fd);
     if (!exchange.done) {
       ++result.unfinished;
       continue;

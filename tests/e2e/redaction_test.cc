@@ -101,7 +101,7 @@ TEST_F(RedactionTest, NoPasswordShapeReachesTheLogThePagesOrAReloadAnswer) {
   };
   const auto good = TargetsYaml(targets);
   const auto config = WriteTempFile(good, ".yml");
-  ExporterProcess exporter({"--config.file=" + config});
+  ExporterProcess exporter({"--config.file=" + config, "--web.enable-lifecycle"});
 
   // Every target tries and fails, and says so in the log with its DSN.
   auto logged_all = [&] {

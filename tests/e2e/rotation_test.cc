@@ -370,7 +370,7 @@ TEST_F(RotationTest, BrokenReloadKeepsTheRunningConfigAndAGoodOneIsApplied) {
   const auto password_file = WriteTempFile(password + "\n");
   const auto config = Config("rot_reload", "    password_file: " + password_file + "\n");
   const auto good = ReadFile(config);
-  ExporterProcess exporter({"--config.file=" + config});
+  ExporterProcess exporter({"--config.file=" + config, "--web.enable-lifecycle"});
   auto body = exporter.Poll(Is("pg_up", {}, 1), 10s);
   ASSERT_EQ(Value(body, "pg_up"), 1);
   EXPECT_EQ(MetricValue(body, "pgpulse_config_last_reload_successful"), 1);

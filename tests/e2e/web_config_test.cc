@@ -267,8 +267,9 @@ TEST_F(WebConfigTest, BcryptDoesNotStallTheEventLoop) {
   const double flood_seconds = std::chrono::duration<double>(Clock::now() - flood_start).count();
   EXPECT_EQ(during.status, 200) << during.output;
   // With bcrypt on the event loop this request waits for the checks queued before it (several seconds: measured
-  // 3.5 s and more); through the worker it waits only for CPU on a loaded machine (measured 0.1 to 0.7 s).
-  EXPECT_LT(during.seconds, 1.5) << "a cached check waited behind bcrypt work";
+  // 3.5 s and more); through the worker it waits only for CPU on a loaded machine (measured 0.1 to 0.7 s, and up to
+  // 1.6 s in an ASan build on two busy cores).
+  EXPECT_LT(during.seconds, 2.5) << "a cached check waited behind bcrypt work";
   EXPECT_EQ(unauthorized + busy, 20);
   EXPECT_GT(busy, 0) << "at most 8 checks in flight: the rest are refused at once";
   std::printf(

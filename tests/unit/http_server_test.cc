@@ -488,8 +488,9 @@ TEST(HttpServerTest, WriteTimeoutClosesClientThatDoesNotRead) {
   ASSERT_FALSE(client.Send("GET / HTTP/1.1\r\nHost: t\r\n\r\n"));
   ASSERT_TRUE(Eventually([&] { return server.server().active_connections() == 1; }));
   const auto start = steady_clock::now();
-  EXPECT_TRUE(Eventually([&] { return server.server().active_connections() == 0; }, 3s));
-  EXPECT_LT(steady_clock::now() - start, 2s);
+  // Without the deadline the connection would stay forever; the margin is for sanitizer builds (2.1 s under TSan).
+  EXPECT_TRUE(Eventually([&] { return server.server().active_connections() == 0; }, 8s));
+  EXPECT_LT(steady_clock::now() - start, 5s);
 }
 
 // A handler that holds every request to /busy until the test releases it, so connections can be made busy at will.
@@ -622,8 +623,8 @@ TEST(HttpServerTest, HeaderDeadlineIsShortWhileALongAnswerMayTakeLonger) {
     received += static_cast<std::size_t>(slow.gcount());
     std::this_thread::sleep_for(50ms);
   }
-  EXPECT_GT(received, std::size_t{16} * 1024 * 1024);  // headers + the whole body
-  EXPECT_GT(steady_clock::now() - write_start, 600ms);   // the write outlived the header deadline several times
+  EXPECT_GT(received, std::size_t{16} * 1024 * 1024);   // headers + the whole body
+  EXPECT_GT(steady_clock::now() - write_start, 600ms);  // the write outlived the header deadline several times
 }
 
 TEST(HttpServerTest, SlowHandlerDoesNotBlockOtherConnections) {

@@ -6,6 +6,7 @@
 # The build runs in a temp copy of the tree: dpkg-buildpackage writes its .deb, .buildinfo and .changes next to the
 # source directory (..), and debian/ fills with build products.
 # Usage: scripts/deb-package.sh    (as root, or a user with sudo; run by CI after scripts/install-deps.sh)
+#   PGPULSE_DEB_BINARY_OUT=<path>   also copy the packaged /usr/bin/pgpulse there
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source_dir=$PWD
@@ -59,6 +60,12 @@ echo "deb-package: dpkg-buildpackage -b -us -uc"
 }
 debs=("$root"/pgpulse_*.deb)
 dpkg-deb --info "${debs[0]}" | sed -n '/Package:/,$p'
+# A copy of the packaged binary for the caller: CI's test build is sanitized, and it runs the tests that bound
+# pgpulse's memory and latency again on this one.
+if [[ -n ${PGPULSE_DEB_BINARY_OUT:-} ]]; then
+  dpkg-deb --fsys-tarfile "${debs[0]}" | tar -xO ./usr/bin/pgpulse >"$PGPULSE_DEB_BINARY_OUT"
+  chmod 755 "$PGPULSE_DEB_BINARY_OUT"
+fi
 
 echo "deb-package: lintian"
 lintian_output=$(lintian --fail-on error --tag-display-limit 0 "$root"/pgpulse_*.changes 2>&1) || {

@@ -218,6 +218,13 @@ TEST_F(HttpRobustnessTest, ThousandConcurrentScrapesAreAllAnsweredAndHealthzStay
   EXPECT_LT(flood.slowest_seconds, 30);
   ASSERT_FALSE(probes.empty());
   EXPECT_EQ(probes_answered, static_cast<int>(probes.size())) << "/healthz went unanswered during the flood";
+  if (PgpulseIsSanitized()) {
+    // ASan keeps freed memory in quarantine (256 MiB) and runs several times slower (measured: peak 473 MiB, slowest
+    // /healthz 3.5 s), so its figures say nothing about pgpulse's. CI checks them on a plain binary
+    // (PGPULSE_BINARY_UNDER_TEST, .ci/run).
+    std::printf("[ figures  ] sanitized pgpulse: memory and latency bounds not checked\n");
+    return;
+  }
   EXPECT_LT(slowest_probe, 1.0) << "/healthz was slow during the flood";
   // Generous: the exporter's whole peak, caches and all, within 256 MiB, and back within 16 MiB of where it started.
   EXPECT_LT(peak.peak_kib, 256 * 1024);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <stdexcept>
 #include <thread>
 
@@ -23,7 +24,19 @@ bool SaysAddressInUse(std::string output) {
 
 }  // namespace
 
-std::string PgpulseBinary() { return PGPULSE_BINARY; }
+std::string PgpulseBinary() {
+  const char* chosen = std::getenv("PGPULSE_BINARY_UNDER_TEST");
+  return chosen != nullptr && *chosen != '\0' ? chosen : PGPULSE_BINARY;
+}
+
+bool PgpulseIsSanitized() {
+  static const bool sanitized = [] {
+    const auto ldd = RunCommand({"ldd", PgpulseBinary()});
+    if (ldd.exit_code != 0) throw std::runtime_error("ldd " + PgpulseBinary() + " failed: " + ldd.output);
+    return ldd.output.find("libasan") != std::string::npos || ldd.output.find("libtsan") != std::string::npos;
+  }();
+  return sanitized;
+}
 
 ExporterProcess::ExporterProcess(std::vector<std::string> args, std::map<std::string, std::string> env)
     : ExporterProcess(std::move(args), std::move(env), ExporterOptions{}) {}

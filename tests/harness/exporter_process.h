@@ -15,8 +15,12 @@
 
 namespace pgpulse::testing {
 
-// Path of the binary under test.
+// Path of the binary under test: the build's, or PGPULSE_BINARY_UNDER_TEST when set (CI runs the tests that measure
+// memory and latency against a plain build while the suite is built with sanitizers).
 std::string PgpulseBinary();
+
+// Whether that binary links a sanitizer runtime (ASan or TSan), whose memory and speed are not pgpulse's own.
+bool PgpulseIsSanitized();
 
 // Which exporter to start and when it counts as started. The defaults start the pgpulse under test for e2e tests; the
 // benchmark starts its own copy of pgpulse at the default log level, and its peer (postgres_exporter, which takes the

@@ -123,6 +123,14 @@ void Server::Session::Close() {
 asio::awaitable<void> Server::Session::Serve() {
   const ServerLimits& limits = server_->limits_;
   if (stream_.is_tls() && !co_await Handshake()) co_return;
+  if (!stream_.is_tls()) {
+    // ReadHeaderInPlainSight reads after a readiness wait, so bytes (or end of file, or an error) are there; the
+    // socket is non-blocking all the same, so that a readiness that proved wrong means waiting again, never blocking
+    // the event loop. Set once here rather than for every request.
+    error_code ec;
+    stream_.socket().non_blocking(true, ec);
+    if (ec) co_return;
+  }
   bool first = true;
   while (!closed_) {
     // Until its headers are in, a connection gives way to a newer one when the server is full (Server::AcceptLoop).
@@ -220,11 +228,6 @@ asio::awaitable<error_code> Server::Session::AwaitRequestBytes() {
 
 asio::awaitable<error_code> Server::Session::ReadHeaderInPlainSight(RequestParser& parser) {
   tcp::socket& socket = stream_.socket();
-  // The reads below follow a readiness wait, so bytes (or end of file, or an error) are there; non-blocking all the
-  // same, so that a readiness that proved wrong means waiting again, never blocking the event loop.
-  error_code mode_error;
-  socket.non_blocking(true, mode_error);
-  if (mode_error) co_return mode_error;
   for (;;) {
     error_code ec;
     if (buffer_.size() > 0) {

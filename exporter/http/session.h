@@ -51,10 +51,10 @@ class Server::Session : public std::enable_shared_from_this<Session> {
   boost::asio::awaitable<void> Serve();
   // Waits, under the armed deadline, until a keep-alive connection's next request begins to arrive.
   boost::asio::awaitable<boost::system::error_code> AwaitRequestBytes();
-  // Plain TCP: reads and parses the request header. Bytes leave the socket only inside this coroutine's own steps,
-  // never in a completion still queued, so at any moment a waiting connection's request is either visible in the
-  // socket (HasUnreadBytes) or already parsed: the eviction at the cap cannot mistake a complete request for an idle
-  // connection. TLS reads through Beast, since its bytes are records, not the request.
+  // Plain TCP, on a socket Serve() made non-blocking: reads and parses the request header. Bytes leave the socket only
+  // inside this coroutine's own steps, never in a completion still queued, so at any moment a waiting connection's
+  // request is either visible in the socket (HasUnreadBytes) or already parsed: the eviction at the cap cannot mistake
+  // a complete request for an idle connection. TLS reads through Beast, since its bytes are records, not the request.
   boost::asio::awaitable<boost::system::error_code> ReadHeaderInPlainSight(RequestParser& parser);
   // TLS only: the handshake, under the read deadline. Returns whether it succeeded.
   boost::asio::awaitable<bool> Handshake();

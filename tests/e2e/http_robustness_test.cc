@@ -29,9 +29,8 @@ class HttpRobustnessTest : public ::testing::Test {
   PgCluster& cluster = PgCluster::Shared();
 
   std::string Config() const {
-    return WriteTempFile("targets:\n  - name: primary\n    dsn: '" +
-                             cluster.primary().Dsn(PgCluster::kReportingUser, cluster.reporting_password()) + "'\n",
-                         ".yml");
+    return OneTargetConfigFile("primary",
+                               cluster.primary().Dsn(PgCluster::kReportingUser, cluster.reporting_password()));
   }
 
   // The server still answers an ordinary request, and the process is alive.

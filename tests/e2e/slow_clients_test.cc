@@ -18,7 +18,6 @@
 #include "tests/e2e/hostile_clients.h"
 #include "tests/e2e/raw_http.h"
 #include "tests/harness/exporter_process.h"
-#include "tests/harness/files.h"
 #include "tests/harness/pg_cluster.h"
 
 namespace pgpulse::testing {
@@ -48,9 +47,8 @@ class SlowClientsTest : public ::testing::Test {
   PgCluster& cluster = PgCluster::Shared();
 
   std::string Config() const {
-    return WriteTempFile("targets:\n  - name: primary\n    dsn: '" +
-                             cluster.primary().Dsn(PgCluster::kReportingUser, cluster.reporting_password()) + "'\n",
-                         ".yml");
+    return OneTargetConfigFile("primary",
+                               cluster.primary().Dsn(PgCluster::kReportingUser, cluster.reporting_password()));
   }
 
   // /healthz and /readyz in turn, each on a new connection, kProbesPerPath each, paced like a busy prober.

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "tests/harness/files.h"
 #include "tests/harness/listening_socket.h"
 #include "tests/harness/spawn.h"
 
@@ -27,6 +28,10 @@ bool SaysAddressInUse(std::string output) {
 std::string PgpulseBinary() {
   const char* chosen = std::getenv("PGPULSE_BINARY_UNDER_TEST");
   return chosen != nullptr && *chosen != '\0' ? chosen : PGPULSE_BINARY;
+}
+
+std::string OneTargetConfigFile(const std::string& name, const std::string& dsn) {
+  return WriteTempFile("targets:\n  - name: " + name + "\n    dsn: '" + dsn + "'\n", ".yml");
 }
 
 bool PgpulseIsSanitized() {

@@ -19,6 +19,9 @@ namespace pgpulse::testing {
 // memory and latency against a plain build while the suite is built with sanitizers).
 std::string PgpulseBinary();
 
+// A config file (in a temp dir) with one target, `name`, connecting with `dsn`.
+std::string OneTargetConfigFile(const std::string& name, const std::string& dsn);
+
 // Whether that binary links a sanitizer runtime (ASan or TSan), whose memory and speed are not pgpulse's own.
 bool PgpulseIsSanitized();
 
